@@ -1,0 +1,129 @@
+"""Load and validate the user's watch file into frozen values, failing with one line naming file and field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from monitor.catalog.schema import Defaults, NotifySpec, Schedule, WatchFile, WatchSpec
+from monitor.domain import Watch
+from monitor.errors import ConfigError
+from monitor.platforms import get_platform, known, recognise
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Catalog:
+    """Everything the watch file says, validated."""
+
+    path: Path
+    settings: Mapping[str, Any]
+    defaults: Defaults
+    watches: tuple[Watch, ...]
+    schedules: Mapping[str, Schedule]  # watch id -> its own schedule block (unmerged)
+    notify: tuple[NotifySpec, ...]
+
+    def watch(self, watch_id: str) -> Watch:
+        for watch in self.watches:
+            if watch.id == watch_id:
+                return watch
+        ids = ", ".join(w.id for w in self.watches) or "none"
+        raise ConfigError(f"{self.path}: no watch with id {watch_id!r} (watches: {ids})")
+
+
+def read_yaml(path: Path) -> Any:
+    """The parsed YAML document at path, or a ConfigError naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (set RDV_MONITOR_CONFIG or create it)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}:{where}: {problem}") from None
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read, validate and resolve the watch file at path."""
+    raw = read_yaml(path)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with a 'watches:' list at the top")
+    try:
+        parsed = WatchFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe(exc, raw)}") from None
+    return resolve(path, parsed)
+
+
+def resolve(path: Path, parsed: WatchFile) -> Catalog:
+    seen: set[str] = set()
+    watches = []
+    for index, spec in enumerate(parsed.watches):
+        if spec.id in seen:
+            raise ConfigError(f"{path}: watches[{index}].id: duplicate id {spec.id!r}")
+        seen.add(spec.id)
+        watches.append(to_watch(path, index, spec))
+    for index, target in enumerate(parsed.notify):
+        for watch_id in target.watches or ():
+            if watch_id not in seen:
+                raise ConfigError(f"{path}: notify[{index}].watches: no watch with id {watch_id!r}")
+    return Catalog(
+        path=path,
+        settings=MappingProxyType(parsed.settings),
+        defaults=parsed.defaults,
+        watches=tuple(watches),
+        schedules=MappingProxyType({s.id: s.schedule for s in parsed.watches}),
+        notify=parsed.notify,
+    )
+
+
+def to_watch(path: Path, index: int, spec: WatchSpec) -> Watch:
+    where = f"{path}: watches[{index}]"
+    name = spec.platform or recognise(spec.url)
+    if name is None:
+        raise ConfigError(f"{where}.platform: cannot recognise the platform from the URL; set one of: {known()}")
+    try:
+        platform = get_platform(name)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}.platform: {exc}") from None
+    try:
+        options = platform.Options.model_validate(spec.options)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}.options: {describe(exc, spec.options)}") from None
+    return Watch(
+        id=spec.id,
+        url=spec.url,
+        platform=name,
+        label=spec.label,
+        options=MappingProxyType(options.model_dump(exclude_none=True)),
+        assist=spec.assist,
+    )
+
+
+def describe(exc: ValidationError, raw: Any) -> str:
+    """The first validation error as 'field.path: message'."""
+    err = exc.errors()[0]
+    loc = _location(err["loc"])
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    return f"{loc}: {message}" if loc else message
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

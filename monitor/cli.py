@@ -1,0 +1,154 @@
+"""The `rdv-monitor` command line. User mistakes print one line and exit 2; never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from monitor.app import App, checker, load_app, open_storage
+from monitor.domain import CheckResult
+from monitor.errors import UserError
+from monitor.storage import db
+
+PARIS = ZoneInfo("Europe/Paris")
+Handler = Callable[[argparse.Namespace], int]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line and exit 2, like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{self.prog}: {message}")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="rdv-monitor", description="Watch prefecture booking pages and keep proof.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub.add_parser("validate", help="check the watch file and settings, run nothing")
+    check = sub.add_parser("check", help="run one check now and print the result")
+    check.add_argument("watch")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_parser("watches", help="list the configured watches")
+    history = sub.add_parser("history", help="attempts of a watch, newest first")
+    history.add_argument("watch")
+    history.add_argument("--json", action="store_true", help="print a JSON list")
+    history.add_argument("--limit", type=int, default=50)
+    dbp = sub.add_parser("db", help="database maintenance")
+    dbp.add_argument("action", choices=["upgrade"])
+    sub.add_parser("run", help="run the service (checks on schedule)")
+    return parser
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    app = load_app(os.environ)
+    print(f"{app.catalog.path}: OK, {len(app.catalog.watches)} watch(es), {len(app.catalog.notify)} notify target(s)")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    app = load_app(os.environ)
+    watch = app.catalog.watch(args.watch)
+    storage = open_storage(app.settings)
+
+    async def run() -> CheckResult:
+        async with checker(app.settings, storage) as check:
+            return await check.check(watch)
+
+    try:
+        result = asyncio.run(run())
+    finally:
+        storage.close()
+    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else render(result))
+    return 0
+
+
+def cmd_watches(args: argparse.Namespace) -> int:
+    app = load_app(os.environ)
+    for watch in app.catalog.watches:
+        print(f"{watch.id}\t{watch.platform}\t{watch.title}\t{watch.url}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    app = load_app(os.environ)
+    app.catalog.watch(args.watch)
+    storage = open_storage(app.settings)
+    try:
+        results = storage.history(args.watch, limit=args.limit)
+    finally:
+        storage.close()
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            print(f"{result.checked_at.astimezone(PARIS):%Y-%m-%d %H:%M:%S%z}  {result.status:<16} {result.reason}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    app = load_app(os.environ)
+    db.upgrade(app.settings.database_path)
+    print(f"database up to date: {app.settings.database_path}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    app = load_app(os.environ)
+    return asyncio.run(run_once(app))
+
+
+async def run_once(app: App) -> int:
+    """Until the scheduler exists: check every watch once, in order."""
+    storage = open_storage(app.settings)
+    try:
+        async with checker(app.settings, storage) as check:
+            for watch in app.catalog.watches:
+                print(render(await check.check(watch)), flush=True)
+    finally:
+        storage.close()
+    return 0
+
+
+def render(result: CheckResult) -> str:
+    when = result.checked_at.astimezone(PARIS)
+    lines = [f"{result.watch}: {result.status} — {result.reason}", f"  checked at {when.isoformat()}"]
+    lines.append(f"  final URL  {result.final_url} (HTTP {result.http_status})")
+    lines += [f"  slot       {s.astimezone(PARIS).isoformat()}" for s in result.slots]
+    lines += [f"  {f.kind:<10} {f.path}  sha256 {f.sha256}" for f in result.files]
+    return "\n".join(lines)
+
+
+HANDLERS: dict[str, Handler] = {
+    "validate": cmd_validate,
+    "check": cmd_check,
+    "watches": cmd_watches,
+    "history": cmd_history,
+    "db": cmd_db,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=os.environ.get("RDV_MONITOR_LOG_LEVEL", "INFO").upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        return HANDLERS[args.command](args)
+    except UserError as exc:
+        print(f"rdv-monitor: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""One Settings object, from `RDV_MONITOR_*` environment variables over the watch file's `settings:`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from monitor.errors import ConfigError
+
+ENV_PREFIX = "RDV_MONITOR_"
+
+
+class Settings(BaseModel):
+    """Process-wide settings. Built once at start-up and passed down; nothing reads the environment later."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    config: Path = Path("rdv-monitor.yaml")
+    data_dir: Path = Path("data")
+    browser_path: Path | None = None
+    host_gap_seconds: float = Field(default=20.0, ge=0)
+    min_interval_seconds: float = Field(default=60.0, ge=0)
+    max_concurrent_checks: int = Field(default=2, ge=1, le=16)
+    check_timeout_seconds: float = Field(default=90.0, gt=0)
+    page_timeout_seconds: float = Field(default=30.0, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    token: SecretStr | None = None
+    public_url: str | None = None  # how people reach the dashboard, for links in notifications
+    assist_timeout_seconds: float = Field(default=300.0, gt=0)
+    unhealthy_after: int = Field(default=3, ge=1)
+    log_level: str = "INFO"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "rdv-monitor.sqlite3"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.database_path}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+    """The `RDV_MONITOR_<NAME>` variables as field values (empty values are ignored)."""
+    fields = Settings.model_fields
+    found: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX) and value != "":
+            name = key[len(ENV_PREFIX) :].lower()
+            if name not in fields:
+                raise ConfigError(f"environment: unknown setting {key} (known: {_known_env()})")
+            found[name] = value
+    return found
+
+
+def _known_env() -> str:
+    return ", ".join(ENV_PREFIX + name.upper() for name in Settings.model_fields)
+
+
+def build_settings(environ: Mapping[str, str], file_settings: Mapping[str, Any] | None = None) -> Settings:
+    """Merge the watch file's `settings:` with the environment (the environment wins)."""
+    values: dict[str, Any] = dict(file_settings or {})
+    values.update(env_overrides(environ))
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        source = ENV_PREFIX + field.upper() if field.lower() in env_overrides(environ) else f"settings.{field}"
+        raise ConfigError(f"{source}: {err['msg']}") from None
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the watch file is, before anything else is known."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(ENV_PREFIX + "CONFIG") or Settings.model_fields["config"].default)

@@ -1,0 +1,83 @@
+"""What a booking platform adapter implements: how to walk its pages and what its markers mean.
+
+An adapter has two halves:
+- ``visit`` drives a browser page up to the availability page (or as far as it can) and returns an
+  Observation. It never books, never holds a slot, never solves a captcha.
+- ``findings`` is pure: it reads a parsed Document and reports which known markers are there.
+
+Playwright is imported for type checking only, so the pure half can be used (and tested) without a browser.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from monitor.classify import Document, Findings
+from monitor.domain import Observation, Watch
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page, Response
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Platform(ABC):
+    """One booking platform. Subclasses are registered explicitly in ``monitor.platforms``."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    #: URL shapes (matched on path + query, whatever the host) that identify this platform.
+    url_shapes: ClassVar[tuple[re.Pattern[str], ...]] = ()
+    #: The watch's `options:` model; it must forbid unknown keys.
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    @abstractmethod
+    async def visit(self, page: Page, watch: Watch, tracker: DocumentTracker) -> Observation:
+        """Walk from watch.url to the page that tells availability; return what is there."""
+
+    @abstractmethod
+    def findings(self, doc: Document) -> Findings:
+        """The platform's known markers on this page. Pure."""
+
+    def options(self, watch: Watch) -> Any:
+        """The watch's validated options (validated once already when the file was loaded)."""
+        return self.Options.model_validate(dict(watch.options))
+
+
+class DocumentTracker:
+    """Remembers the last main-frame document response, so an Observation carries its status and headers."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.response: Response | None = None
+        page.on("response", self._on_response)
+
+    def _on_response(self, response: Response) -> None:
+        request = response.request
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self.response = response
+
+    async def observe(self, **facts: Any) -> Observation:
+        """Snapshot the page as it is now."""
+        page, response = self.page, self.response
+        headers: dict[str, str] = {}
+        server_ip = None
+        if response is not None:
+            headers = {k.lower(): v for k, v in (await response.all_headers()).items()}
+            addr = await response.server_addr()
+            server_ip = addr["ipAddress"] if addr else None
+        return Observation(
+            final_url=page.url,
+            http_status=response.status if response is not None else None,
+            html=await page.content(),
+            title=await page.title(),
+            headers=headers,
+            server_ip=server_ip,
+            facts=facts,
+        )

@@ -1,0 +1,214 @@
+"""One check: browser -> platform -> classify -> evidence -> store. The one place where exceptions become `error`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform as pyplatform
+import time
+from collections.abc import Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from monitor.classify import Document, decide, generic_findings
+from monitor.domain import EMPTY, CheckResult, Observation, Verdict, Watch
+from monitor.evidence import Capture, EvidenceStore
+from monitor.platforms import get_platform
+from monitor.platforms.base import DocumentTracker
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from playwright.async_api import Page
+    from sqlalchemy.orm import Session
+
+    from monitor.browser import Browser
+    from monitor.storage import Storage
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+SCREENSHOT_TIMEOUT_MS = 15_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CheckListener(Protocol):
+    """Told of every attempt: first inside the transaction that stores it, then after the commit."""
+
+    def in_transaction(self, session: Session, watch: Watch, result: CheckResult) -> None: ...
+
+    def committed(self, watch: Watch, result: CheckResult) -> None: ...
+
+
+class HostGate:
+    """A minimum gap between the starts of two checks on the same host, across all watches."""
+
+    def __init__(self, gap_seconds: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.gap = gap_seconds
+        self.monotonic = monotonic
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, float] = {}
+
+    @asynccontextmanager
+    async def turn(self, host: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            last = self._last.get(host)
+            if last is not None:
+                wait = last + self.gap - self.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self._last[host] = self.monotonic()
+        yield
+
+
+def classify(platform_name: str, observation: Observation) -> Verdict:
+    """Generic findings (blocks, proxy errors) merged with the platform's, decided by the fixed precedence."""
+    doc = Document(observation)
+    findings = generic_findings(doc).merged(get_platform(platform_name).findings(doc))
+    return decide(findings)
+
+
+def versions(browser_version: str) -> dict[str, str]:
+    return {
+        "rdv_monitor": version("rdv-monitor"),
+        "playwright": version("playwright"),
+        "chromium": browser_version,
+        "python": pyplatform.python_version(),
+    }
+
+
+class Checker:
+    """Runs checks and records every one of them, whatever happens."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        browser: Browser,
+        evidence: EvidenceStore,
+        gate: HostGate,
+        timeout_seconds: float = 90.0,
+        listeners: Sequence[CheckListener] = (),
+        clock: Clock = utcnow,
+    ) -> None:
+        self.storage = storage
+        self.browser = browser
+        self.evidence = evidence
+        self.gate = gate
+        self.timeout = timeout_seconds
+        self.listeners = tuple(listeners)
+        self.clock = clock
+
+    async def check(self, watch: Watch) -> CheckResult:
+        """Visit, classify, keep the evidence, store the attempt; return it as stored."""
+        async with self.gate.turn(urlsplit(watch.url).hostname or ""):
+            started = self.clock()
+            observation, capture = await self._observe(watch)
+        verdict = classify(watch.platform, observation)
+        checked = self.clock()
+        result = await asyncio.to_thread(self._keep, watch, started, checked, observation, verdict, capture)
+        log.info("check %s: %s (%s)", watch.id, result.status, result.reason)
+        for listener in self.listeners:
+            listener.committed(watch, result)
+        return result
+
+    async def _observe(self, watch: Watch) -> tuple[Observation, Capture]:
+        try:
+            async with self.browser.context() as context:
+                page = await context.new_page()
+                tracker = DocumentTracker(page)
+                observation = await self._visit(page, watch, tracker)
+                return observation, Capture(screenshot=await _screenshot(page), html=observation.html)
+        except Exception as exc:
+            log.warning("check %s: browser failure: %s", watch.id, exc)
+            observation = Observation(
+                final_url=watch.url, http_status=None, html="", facts={"navigation_error": _describe(exc)}
+            )
+            return observation, Capture(screenshot=None, html="")
+
+    async def _visit(self, page: Page, watch: Watch, tracker: DocumentTracker) -> Observation:
+        platform = get_platform(watch.platform)
+        try:
+            return await asyncio.wait_for(platform.visit(page, watch, tracker), self.timeout)
+        except Exception as exc:
+            log.info("check %s: navigation failed: %s", watch.id, _describe(exc))
+            return await _observe_after_failure(page, tracker, _describe(exc), watch.url)
+
+    def _keep(
+        self,
+        watch: Watch,
+        started: datetime,
+        checked: datetime,
+        obs: Observation,
+        verdict: Verdict,
+        capture: Capture,
+    ) -> CheckResult:
+        """Files first (fsynced), then the row: a crash in between leaves files, never a dangling row."""
+        files = self.evidence.write(watch, checked, obs.final_url or watch.url, verdict.status, capture)
+        draft = CheckResult(
+            watch=watch.id,
+            status=verdict.status,
+            reason=verdict.reason,
+            started_at=started,
+            checked_at=checked,
+            final_url=obs.final_url or watch.url,
+            http_status=obs.http_status,
+            slots=verdict.slots,
+            files=files,
+            details={**_context_details(obs), **_json_safe(verdict.details)},
+            versions=versions(self.browser.version),
+        )
+        with self.storage.writer() as session, session.begin():
+            stored = self.storage.append_check(draft, platform=watch.platform, url=watch.url, session=session)
+            for listener in self.listeners:
+                listener.in_transaction(session, watch, stored)
+        return stored
+
+
+async def _screenshot(page: Page) -> bytes | None:
+    try:
+        return await page.screenshot(full_page=True, timeout=SCREENSHOT_TIMEOUT_MS, animations="disabled")
+    except Exception as exc:
+        log.info("screenshot failed: %s", _describe(exc))
+        return None
+
+
+async def _observe_after_failure(page: Page, tracker: DocumentTracker, why: str, url: str) -> Observation:
+    try:
+        return await asyncio.wait_for(tracker.observe(navigation_error=why), 10)
+    except Exception:
+        return Observation(
+            final_url=page.url if page.url != "about:blank" else url,
+            http_status=None,
+            html="",
+            facts={"navigation_error": why},
+        )
+
+
+def _context_details(obs: Observation) -> dict[str, Any]:
+    """What gives an attempt weight: the server's own clock and address, and a fresh profile."""
+    details: dict[str, Any] = {"fresh_profile": True}
+    if obs.headers.get("date"):
+        details["server_date"] = obs.headers["date"]
+    if obs.server_ip:
+        details["server_ip"] = obs.server_ip
+    return details
+
+
+def _json_safe(details: Any) -> dict[str, Any]:
+    if not details:
+        return dict(EMPTY)
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(details).items()}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "timed out"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return first[:300]

@@ -1,4 +1,4 @@
-"""Evidence files: a screenshot, a copy stamped with date, time and URL, the HTML; hashed, atomic, never overwritten."""
+"""Evidence files: a screenshot, a copy stamped with date, time and URL, the HTML; hashed, never overwritten."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def load_app(environ: Mapping[str, str]) -> App:
     """Read the watch file named by the environment and merge the settings (environment wins)."""
     path = config_path(environ)
     catalog = load_catalog(path)
-    settings = build_settings(environ, {**catalog.settings, "config": str(path)})
+    settings = build_settings(environ, {**catalog.settings, "config": str(path)}, file=str(path))
     return App(settings=settings, catalog=catalog)
 
 

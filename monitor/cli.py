@@ -8,10 +8,12 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 from monitor.app import App, checker, load_app, open_storage
+from monitor.config import LogLevel
 from monitor.domain import CheckResult
 from monitor.errors import UserError
 from monitor.storage import db
@@ -24,7 +26,8 @@ class Parser(argparse.ArgumentParser):
     """argparse whose usage errors are one line and exit 2, like every other user error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("rdv-monitor").strip()
+        raise UserError(f"{command}: {message}" if command else message)
 
 
 def build_parser() -> Parser:
@@ -134,11 +137,19 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def log_level(environ: Mapping[str, str]) -> str:
+    """The level asked by RDV_MONITOR_LOG_LEVEL, checked before logging starts (settings come later)."""
+    value = (environ.get("RDV_MONITOR_LOG_LEVEL") or "INFO").upper()
+    if value not in get_args(LogLevel):
+        raise UserError(f"RDV_MONITOR_LOG_LEVEL: unknown level {value!r} (known: {', '.join(get_args(LogLevel))})")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         logging.basicConfig(
-            level=os.environ.get("RDV_MONITOR_LOG_LEVEL", "INFO").upper(),
+            level=log_level(os.environ),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )

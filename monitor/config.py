@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from monitor.errors import ConfigError
 
 ENV_PREFIX = "RDV_MONITOR_"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseModel):
@@ -33,7 +34,12 @@ class Settings(BaseModel):
     public_url: str | None = None  # how people reach the dashboard, for links in notifications
     assist_timeout_seconds: float = Field(default=300.0, gt=0)
     unhealthy_after: int = Field(default=3, ge=1)
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def database_path(self) -> Path:
@@ -65,17 +71,29 @@ def _known_env() -> str:
     return ", ".join(ENV_PREFIX + name.upper() for name in Settings.model_fields)
 
 
-def build_settings(environ: Mapping[str, str], file_settings: Mapping[str, Any] | None = None) -> Settings:
-    """Merge the watch file's `settings:` with the environment (the environment wins)."""
+def build_settings(
+    environ: Mapping[str, str], file_settings: Mapping[str, Any] | None = None, *, file: str = "watch file"
+) -> Settings:
+    """Merge the watch file's `settings:` with the environment (the environment wins); file names the former.
+
+    The file's block must be valid on its own, even where the environment overrides it.
+    """
     values: dict[str, Any] = dict(file_settings or {})
-    values.update(env_overrides(environ))
+    _validated(values, lambda field: f"{file}: settings.{field}")
+    env = env_overrides(environ)
+    return _validated(
+        {**values, **env}, lambda field: ENV_PREFIX + field.upper() if field in env else f"{file}: settings.{field}"
+    )
+
+
+def _validated(values: Mapping[str, Any], source: Callable[[str], str]) -> Settings:
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        source = ENV_PREFIX + field.upper() if field.lower() in env_overrides(environ) else f"settings.{field}"
-        raise ConfigError(f"{source}: {err['msg']}") from None
+        message = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(f"{source(field)}: {message}") from None
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:

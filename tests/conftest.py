@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,29 @@ def env(workdir: Path) -> Iterator[dict[str, str]]:
 def write_watches(path: Path, document: dict[str, object]) -> Path:
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return self.err.splitlines()
+
+
+@pytest.fixture
+def run_cli(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
+    """Run `rdv-monitor ARGS...` in-process with the test's environment; returns exit code, stdout, stderr."""
+
+    def run(*args: str) -> CliRun:
+        from monitor.cli import main
+
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliRun(code=code, out=captured.out, err=captured.err)
+
+    return run

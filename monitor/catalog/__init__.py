@@ -101,7 +101,7 @@ def to_watch(path: Path, index: int, spec: WatchSpec) -> Watch:
     try:
         options = platform.Options.model_validate(spec.options)
     except ValidationError as exc:
-        raise ConfigError(f"{where}.options: {describe(exc, spec.options)}") from None
+        raise ConfigError(f"{where}.{describe(exc, spec.options, root='options')}") from None
     return Watch(
         id=spec.id,
         url=spec.url,
@@ -112,10 +112,10 @@ def to_watch(path: Path, index: int, spec: WatchSpec) -> Watch:
     )
 
 
-def describe(exc: ValidationError, raw: Any) -> str:
-    """The first validation error as 'field.path: message'."""
+def describe(exc: ValidationError, raw: Any, *, root: str = "") -> str:
+    """The first validation error as 'field.path: message' (the path under root when given)."""
     err = exc.errors()[0]
-    loc = _location(err["loc"])
+    loc = _location((root, *err["loc"]) if root else err["loc"])
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key"

@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
+from monitor.errors import ConfigError
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -44,7 +46,10 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(database_path: Path) -> None:
     """Create or upgrade the database to the newest schema (migrations run with foreign keys off)."""
-    database_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        database_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"data directory {database_path.parent}: cannot create it: {exc.strerror}") from None
     url = f"sqlite:///{database_path}"
     engine = make_engine(url, foreign_keys=False)
     try:

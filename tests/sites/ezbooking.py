@@ -1,4 +1,10 @@
-"""An imitation of the ezbooking module of the prefectures' sites (field notes 3.1), states included."""
+"""An imitation of the ezbooking module of the prefectures' sites (field notes 3.1), states included.
+
+Flow: GET /booking/create/<form> (conditions, sets eZSESSID) -> POST condition=on -> /1 (guichet choice,
+only when several desks) -> /2 (no slot) or /3 (Descriptif) -> /4 (week calendar loaded by AJAX from
+/ezjscore/call/bookingserver::planning::assign::<form>::<planning>::<dayOffset>; free slots link to /5/<ts>).
+Steps after /1 need the session cookie, as on the real site (without it you are sent back to the start).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from datetime import UTC, datetime
 from tests.sites.server import Reply, Request, Site, redirect
 
 FORM_ID = "989"
+SESSION = "eZSESSID"
 NO_SLOT_TEXT = (
     "Il n\u2019existe plus de plage horaire libre pour votre demande de rendez-vous. "
     "Veuillez recommencer ult&eacute;rieurement."
@@ -20,12 +27,20 @@ STEPS = (
     "Cordonnées personnelles",
     "Valider et terminer",
 )
+# A full-screen overlay, as on sites whose banner must be dismissed before anything can be clicked.
+BANNER = (
+    '<div id="cookies-banner" style="position:fixed;inset:0;background:rgba(0,0,0,.85);color:#fff;'
+    'z-index:99;padding:40% 2em 0">Ce site utilise des cookies pour mesurer son audience. '
+    '<a href="#" onclick="this.parentNode.style.display=\'none\';return false;">Accepter</a> '
+    '<a href="#">Personnaliser</a></div>'
+)
 
 
 def default_slots() -> list[int]:
     return [
         int(datetime(2026, 12, 7, 9, 0, tzinfo=UTC).timestamp()),
         int(datetime(2026, 12, 7, 9, 15, tzinfo=UTC).timestamp()),
+        int(datetime(2026, 12, 9, 13, 30, tzinfo=UTC).timestamp()),
     ]
 
 
@@ -35,8 +50,10 @@ class EzState:
     guichets: dict[str, str] = field(default_factory=lambda: {"990": "Remise de titre de séjour"})
     cookie_banner: bool = True
     failure: str | None = None  # "502", "403", "429", "hang", "changed"
+    failure_from: int = 0  # the failure starts at this step (0: from the first request)
     slots: list[int] = field(default_factory=default_slots)
-    hang_seconds: float = 20.0
+    hang_seconds: float = 30.0
+    chosen: list[str] = field(default_factory=list)  # planning ids the visitors picked, in order
 
 
 def page(step: int, title: str, body: str, *, banner: bool = False) -> str:
@@ -44,17 +61,28 @@ def page(step: int, title: str, body: str, *, banner: bool = False) -> str:
         f'<li><img src="/extension/images/etape_{i + 1}{"r" if i + 1 == step else ""}.png" alt="">{name}</li>'
         for i, name in enumerate(STEPS)
     )
-    cookies = (
-        '<div id="cookies-banner" style="position:fixed;bottom:0;left:0;right:0;height:180px;'
-        'background:#333;color:#fff;z-index:99">Ce site utilise des cookies. '
-        '<a href="#" onclick="this.parentNode.style.display=\'none\';return false;">Accepter</a></div>'
-        if banner
-        else ""
-    )
     return f"""<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
 <title>{title} - Les services de l'État dans le département</title></head>
 <body><div id="header">Préfecture de police</div><ul class="steps">{bar}</ul>
-<div id="inner_Booking">{body}</div>{cookies}</body></html>"""
+<div id="inner_Booking">{body}</div>{BANNER if banner else ""}</body></html>"""
+
+
+def failure_reply(kind: str, hang_seconds: float) -> Reply | None:
+    """The ugly states of field notes 3.1: nginx 502 after bursts, 403 for blocked addresses, and worse."""
+    if kind == "502":
+        return Reply(
+            502,
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway"
+            "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+            headers={"Server": "nginx"},
+        )
+    if kind == "403":
+        return Reply(403, "<html><head><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>")
+    if kind == "429":
+        return Reply(429, "<html><body>Too Many Requests</body></html>", headers={"Retry-After": "120"})
+    if kind == "hang":
+        return Reply(200, "<html><body>late</body></html>", delay=hang_seconds)
+    return None
 
 
 class EzBookingSite(Site):
@@ -68,37 +96,31 @@ class EzBookingSite(Site):
 
     def handle(self, request: Request) -> Reply:
         s = self.state
-        if s.failure == "502":
-            return Reply(
-                502,
-                "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
-                "</h1></center><hr><center>nginx</center></body></html>",
-            )
-        if s.failure == "403":
-            return Reply(
-                403,
-                "<html><head><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>",
-            )
-        if s.failure == "429":
-            return Reply(429, "<html><body>Too Many Requests</body></html>", headers={"Retry-After": "120"})
-        if s.failure == "hang":
-            return Reply(200, "<html><body>late</body></html>", delay=s.hang_seconds)
+        failing = s.failure is not None and self.step_of(request) >= s.failure_from
+        failed = failure_reply(s.failure or "", s.hang_seconds) if failing else None
+        if failed is not None:
+            return failed
         if request.path.startswith("/ezjscore/call/"):
-            return self.calendar()
+            return self.calendar(request)
         if not request.path.startswith(self.prefix):
             return Reply(404, "<html><body>Page introuvable</body></html>")
         step = request.path[len(self.prefix) :].strip("/") or "0"
+        if step != "0" and SESSION not in request.cookies:
+            return redirect(self.prefix)
         return self.step(step, request)
 
+    def step_of(self, request: Request) -> int:
+        if request.path.startswith("/ezjscore/"):
+            return 4
+        rest = request.path[len(self.prefix) :].strip("/").split("/")[0]
+        return int(rest) if rest.isdigit() else 0
+
     def step(self, step: str, request: Request) -> Reply:
-        cookie = {"Set-Cookie": "eZSESSID=abc123; Path=/; HttpOnly"}
         if step == "0":
-            if request.method == "POST" and request.form.get("condition") == "on":
-                target = "1" if len(self.state.guichets) > 1 else self.after_choice()
-                return redirect(f"{self.prefix}/{target}", headers=cookie)
-            return Reply(200, self.start_page(), headers=cookie)
+            return self.start(request)
         if step == "1":
             if request.method == "POST" and request.form.get("planning") in self.state.guichets:
+                self.state.chosen.append(request.form["planning"])
                 return redirect(f"{self.prefix}/{self.after_choice()}")
             return Reply(200, self.choice_page())
         if step == "2":
@@ -106,26 +128,23 @@ class EzBookingSite(Site):
         if step == "3":
             if request.method == "POST":
                 return redirect(f"{self.prefix}/4")
-            return Reply(
-                200,
-                page(
-                    2,
-                    "Descriptif",
-                    '<h2>Descriptif</h2><form method="post" id="FormBookingCreate">'
-                    "<p>Pièces à fournir : passeport, justificatif de domicile.</p>"
-                    '<input type="submit" name="nextButton" value="Etape suivante"></form>',
-                ),
-            )
+            return Reply(200, self.descriptif_page())
         if step == "4":
             return Reply(200, self.calendar_page())
+        # /5/<ts> would hold a slot and /6 is the reCAPTCHA: a monitor must never come here.
         return Reply(
             200,
-            page(
-                4,
-                "Contrôle de sécurité",
-                '<h2>Contrôle de sécurité</h2><div class="g-recaptcha" data-sitekey="x"></div>',
-            ),
+            page(4, "Contrôle de sécurité", '<h2>Contrôle de sécurité</h2><div class="g-recaptcha" data-sitekey="x">'),
         )
+
+    def start(self, request: Request) -> Reply:
+        cookie = {"Set-Cookie": f"{SESSION}=abc123; Path=/; HttpOnly"}
+        if request.method == "POST" and request.form.get("condition") == "on":
+            if len(self.state.guichets) > 1:
+                return redirect(f"{self.prefix}/1", headers=cookie)
+            self.state.chosen.extend(self.state.guichets)
+            return redirect(f"{self.prefix}/{self.after_choice()}", headers=cookie)
+        return Reply(200, self.start_page(), headers=cookie)
 
     def after_choice(self) -> str:
         return "3" if self.state.availability == "slots" else "2"
@@ -161,7 +180,7 @@ le processus de prise de rendez-vous.</label></p>
             1,
             "Choix de la nature du rendez-vous",
             f"""<h2>Choix de la nature du rendez-vous</h2>
-<form method="post" id="FormBookingCreate"><p>Que souhaitez-vous effectuer ?</p>
+<form method="post" id="FormBookingCreate" action="{self.prefix}/1"><p>Que souhaitez-vous effectuer ?</p>
 <fieldset id="fchoix_Booking">{radios}</fieldset>
 <input type="submit" name="nextButton" value="Etape suivante"></form>""",
         )
@@ -171,23 +190,38 @@ le processus de prise de rendez-vous.</label></p>
             3,
             "Vérification de disponibilité",
             f"""<h2>Vérification de disponibilité</h2>
-<form method="post" id="FormBookingCreate">{NO_SLOT_TEXT}
+<form method="post" id="FormBookingCreate" action="{self.prefix}/2">{NO_SLOT_TEXT}
 <input type="submit" name="finishButton" value="Terminer"></form>""",
         )
 
+    def descriptif_page(self) -> str:
+        return page(
+            2,
+            "Descriptif",
+            f"""<h2>Descriptif</h2><form method="post" id="FormBookingCreate" action="{self.prefix}/3">
+<p>Pièces à fournir : passeport, justificatif de domicile.</p>
+<input type="submit" name="nextButton" value="Etape suivante"></form>""",
+        )
+
     def calendar_page(self) -> str:
+        planning = self.state.chosen[-1] if self.state.chosen else "0"
         return page(
             3,
             "Choix d'une plage",
             f"""<h2>Choix d'une plage horaire</h2>
-<form method="post" id="FormBookingCreate"><div id="calendar">Chargement…</div>
+<form method="post" id="FormBookingCreate" action="{self.prefix}/4"><div id="calendar">Chargement…</div>
 <input type="submit" name="nextButton" value="Première plage horaire libre"></form>
 <script>
-fetch('/ezjscore/call/bookingserver::planning::assign::{FORM_ID}::990::0')
+fetch('/ezjscore/call/bookingserver::planning::assign::{FORM_ID}::{planning}::0')
   .then(r => r.text()).then(t => {{ document.getElementById('calendar').innerHTML = t; }});
 </script>""",
         )
 
-    def calendar(self) -> Reply:
-        cells = "".join(f'<td><a href="{self.prefix}/5/{ts}">libre</a></td>' for ts in self.state.slots)
-        return Reply(200, f'<table class="planning"><tr><th>lun. 07/12</th></tr><tr>{cells}<td>-</td></tr></table>')
+    def calendar(self, request: Request) -> Reply:
+        """The AJAX week: a header row of days, then one row of cells, free ones linking to /5/<ts>."""
+        free = "".join(f'<td><a href="{self.prefix}/5/{ts}">libre</a></td>' for ts in self.state.slots)
+        return Reply(
+            200,
+            '<table class="planning"><tr><th>lun. 07/12</th><th>mar. 08/12</th><th>mer. 09/12</th></tr>'
+            f"<tr>{free}<td>-</td></tr></table>",
+        )

@@ -173,6 +173,21 @@ def _is_hidden(element: Any) -> bool:
     return bool(HIDDEN_STYLE.search(element.get("style") or ""))
 
 
+def is_shown(element: Any) -> bool:
+    """Whether a person could see element: neither it nor an ancestor is hidden, a script or a template."""
+    return not any(_is_hidden(e) for e in (element, *element.iterancestors()))
+
+
+def visible_text(element: Any) -> str:
+    """The normalised text a person can see inside element (not its tail): hidden parts and scripts left out."""
+    if not is_shown(element):
+        return ""
+    chunks = [element.text or ""]
+    for child in element:
+        _collect(child, chunks)
+    return normalise(" ".join(chunks))
+
+
 def generic_findings(doc: Document) -> Findings:
     """Facts any site can show: HTTP blocks, bot challenges, proxy errors, navigation failures."""
     status = doc.http_status

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from monitor.classify import Document, Findings, normalise
+from monitor.classify import Document, Findings, is_shown, normalise, visible_text
 from monitor.domain import Observation, Watch
 from monitor.platforms.base import DocumentTracker, Platform
 
@@ -85,7 +85,7 @@ class EzBooking(Platform):
         if slots:
             first = min(slots).isoformat()
             return Findings(slots_available=f"{len(slots)} free slot(s) in the calendar, first {first}", slots=slots)
-        if doc.has(f"input[name=nextButton][value='{FIRST_FREE}']"):
+        if _offers_first_free(doc):
             return Findings(slots_available=f"the calendar offers « {FIRST_FREE} »")
         return found
 
@@ -112,7 +112,8 @@ async def _next(page: Page) -> None:
 
 async def _has_plain_next(page: Page) -> bool:
     button = page.locator("input[name=nextButton]")
-    return bool(await button.count()) and (await button.first.get_attribute("value") or "") != FIRST_FREE
+    value = await button.first.get_attribute("value") if await button.count() else None
+    return value is not None and normalise(value) != normalise(FIRST_FREE)
 
 
 async def _choices(page: Page) -> list[dict[str, str]]:
@@ -152,11 +153,18 @@ def _choice_findings(choices: list[dict[str, str]], planning: str | None) -> Fin
 
 
 def _form_says_no_slot(doc: Document) -> bool:
-    forms = doc.select("form#FormBookingCreate")
-    return any(normalise(NO_SLOT) in normalise(form.text_content()) for form in forms)
+    """The exact no-slot sentence, visible in the booking form (a hidden or scripted copy does not count)."""
+    marker = normalise(NO_SLOT)
+    return any(marker in visible_text(form) for form in doc.select("form#FormBookingCreate"))
+
+
+def _offers_first_free(doc: Document) -> bool:
+    buttons = doc.select("input[name=nextButton]")
+    return any(normalise(b.get("value") or "") == normalise(FIRST_FREE) and is_shown(b) for b in buttons)
 
 
 def slot_times(doc: Document) -> tuple[datetime, ...]:
-    """Free slots from the calendar links /5/<unix-ts>, sorted, as aware UTC datetimes."""
-    stamps = {int(m.group(1)) for a in doc.select("a[href]") if (m := SLOT_LINK.search(a.get("href") or ""))}
+    """Free slots from the visible calendar links /5/<unix-ts>, sorted, as aware UTC datetimes."""
+    links = (a for a in doc.select("a[href]") if is_shown(a))
+    stamps = {int(m.group(1)) for a in links if (m := SLOT_LINK.search(a.get("href") or ""))}
     return tuple(datetime.fromtimestamp(ts, UTC) for ts in sorted(stamps))

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import get_args
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from monitor.app import App, checker, load_app, open_storage
 from monitor.config import LogLevel
 from monitor.domain import CheckResult
 from monitor.errors import UserError
+from monitor.notify import Target, make_target, send_test, targets_from
 from monitor.storage import db
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -45,13 +47,32 @@ def build_parser() -> Parser:
     dbp = sub.add_parser("db", help="database maintenance")
     dbp.add_argument("action", choices=["upgrade"])
     sub.add_parser("run", help="run the service (checks on schedule)")
+    notify = sub.add_parser("notify", help="notifications: send a test message")
+    notify.add_argument("action", choices=["test"])
+    notify.add_argument("url", nargs="?", help="an Apprise URL (default: every notify target of the watch file)")
     return parser
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     app = load_app(os.environ)
+    targets_from(app.catalog.notify, source=str(app.catalog.path))  # Apprise must accept every notify URL
     print(f"{app.catalog.path}: OK, {len(app.catalog.watches)} watch(es), {len(app.catalog.notify)} notify target(s)")
     return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    """Send a test message to the given Apprise URL, or to every configured target, and say what happened."""
+    if args.url:
+        targets: tuple[Target, ...] = (make_target(args.url, name="URL", field="URL"),)
+    else:
+        app = load_app(os.environ)
+        targets = targets_from(app.catalog.notify, source=str(app.catalog.path))
+        if not targets:
+            raise UserError(f"{app.catalog.path}: notify: no target configured (add one, or give a URL)")
+    errors = asyncio.run(send_test(targets, now=datetime.now(UTC)))
+    for target, error in zip(targets, errors, strict=True):
+        print(f"{target.name} {target.label}: {'sent' if error is None else 'FAILED: ' + error}")
+    return 0 if not any(errors) else 1
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -134,6 +155,7 @@ HANDLERS: dict[str, Handler] = {
     "history": cmd_history,
     "db": cmd_db,
     "run": cmd_run,
+    "notify": cmd_notify,
 }
 
 

@@ -34,6 +34,9 @@ class Settings(BaseModel):
     public_url: str | None = None  # how people reach the dashboard, for links in notifications
     assist_timeout_seconds: float = Field(default=300.0, gt=0)
     unhealthy_after: int = Field(default=3, ge=1)
+    notify_retry_seconds: float = Field(default=10.0, gt=0)  # first retry of a failed notification
+    notify_retry_max_seconds: float = Field(default=600.0, gt=0)  # retries double up to this gap
+    digest_period: Literal["weekly", "daily"] = "weekly"
     log_level: LogLevel = "INFO"
 
     @field_validator("log_level", mode="before")

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from monitor.assist import Assistant
 from monitor.browser import Browser
 from monitor.catalog import Catalog, load_catalog
 from monitor.config import Settings, build_settings, config_path
@@ -35,9 +36,13 @@ def open_storage(settings: Settings) -> Storage:
 
 @asynccontextmanager
 async def checker(
-    settings: Settings, storage: Storage, *, listeners: Sequence[CheckListener] = ()
+    settings: Settings,
+    storage: Storage,
+    *,
+    listeners: Sequence[CheckListener] = (),
+    assistant: Assistant | None = None,
 ) -> AsyncIterator[Checker]:
-    """A Checker with a warm browser, closed on exit."""
+    """A Checker with a warm browser, closed on exit (with an assistant, `assist: true` watches can be unlocked)."""
     browser = Browser(executable=settings.browser_path, timeout_seconds=settings.page_timeout_seconds)
     try:
         await browser.start()
@@ -48,6 +53,7 @@ async def checker(
             gate=HostGate(settings.host_gap_seconds),
             timeout_seconds=settings.check_timeout_seconds,
             listeners=listeners,
+            assistant=assistant,
         )
     finally:
         await browser.close()

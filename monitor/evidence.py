@@ -32,6 +32,7 @@ class Capture:
 
     screenshot: bytes | None  # PNG; None when the browser could not take one
     html: str
+    captcha: bytes | None = None  # PNG of the captcha page a person answered (assisted checks only)
 
 
 def paris_stamp(moment: datetime) -> str:
@@ -89,17 +90,20 @@ class EvidenceStore:
     def write(
         self, watch: Watch, checked_at: datetime, url: str, status: Status, capture: Capture
     ) -> tuple[EvidenceFile, ...]:
-        """Write the three files of an attempt; each is on disk (fsynced) before this returns."""
+        """Write the files of an attempt (three, four when assisted); each is fsynced before this returns."""
         utc = checked_at.astimezone(PARIS)
         folder = Path("evidence") / watch.id / f"{utc:%Y-%m-%d}"
         stem = f"{utc:%H%M%S}-{secrets.token_hex(4)}"
         raw = capture.screenshot or blank_png()
         stamped = stamp(raw, stamp_lines(watch, checked_at, url, status))
-        return (
+        files = (
             self._put(folder / f"{stem}-screenshot.png", "screenshot", raw),
             self._put(folder / f"{stem}-stamped.png", "stamped", stamped),
             self._put(folder / f"{stem}-page.html", "html", capture.html.encode("utf-8")),
         )
+        if capture.captcha is None:
+            return files
+        return (*files, self._put(folder / f"{stem}-captcha.png", "captcha", capture.captcha))
 
     def _put(self, relative: Path, kind: str, data: bytes) -> EvidenceFile:
         write_new(self.data_dir / relative, data)

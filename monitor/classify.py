@@ -144,6 +144,46 @@ class Document:
                 return clean
         return None
 
+    def block_starting(self, marker: str, *, limit: int = 300) -> str | None:
+        """The visible text of the element that starts with marker, grown to its parent while that stays short.
+
+        Catches 'Dernière mise en ligne : <b>lundi 7 décembre</b>' whole, where line_starting stops at the tag.
+        """
+        wanted = normalise(marker)
+        for element in self.tree.iter():
+            starts = isinstance(element.tag, str) and normalise(element.text or "").startswith(wanted)
+            if starts and is_shown(element):
+                return _grown(element, limit)
+        return None
+
+    def shows_exactly(self, text: str) -> bool:
+        """Whether some visible text node or element says exactly text (after normalisation)."""
+        wanted = normalise(text)
+        if any(normalise(chunk) == wanted for chunk in visible_strings(self.tree)):
+            return True
+        return any(
+            isinstance(e.tag, str) and normalise(shown_text(e)) == wanted and is_shown(e) for e in self.tree.iter()
+        )
+
+
+def shown_text(element: Any) -> str:
+    """What a person reads inside element, original case, one space between pieces (hidden parts left out)."""
+    chunks = [element.text or ""]
+    for child in element:
+        _collect(child, chunks)
+    return SPACES.sub(" ", unicodedata.normalize("NFKC", " ".join(chunks)).translate(APOSTROPHES)).strip()
+
+
+def _grown(element: Any, limit: int) -> str:
+    text = shown_text(element)
+    parent = element.getparent()
+    while parent is not None and parent.tag != "body":
+        bigger = shown_text(parent)
+        if len(bigger) > limit or not bigger.startswith(text):
+            break
+        text, parent = bigger, parent.getparent()
+    return text
+
 
 def visible_strings(tree: lxml.html.HtmlElement) -> list[str]:
     """Text chunks of elements a person can see (no script/style/hidden subtrees)."""

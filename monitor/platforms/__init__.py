@@ -9,8 +9,11 @@ from urllib.parse import urlsplit
 from monitor.errors import ConfigError
 from monitor.platforms.base import Platform
 from monitor.platforms.ezbooking import EzBooking
+from monitor.platforms.page import Page
+from monitor.platforms.rdv_prefecture import RdvPrefecture
+from monitor.platforms.rdv_service_public import RdvServicePublic
 
-PLATFORMS: Final = MappingProxyType({p.name: p for p in (EzBooking,)})
+PLATFORMS: Final = MappingProxyType({p.name: p for p in (EzBooking, RdvPrefecture, RdvServicePublic, Page)})
 
 
 def known() -> str:

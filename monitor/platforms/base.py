@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from playwright.async_api import Page, Response
 
 
+class AssistNotSupported(Exception):
+    """A captcha answer was offered to a platform that cannot take one."""
+
+
 class NoOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -36,6 +40,8 @@ class Platform(ABC):
     url_shapes: ClassVar[tuple[re.Pattern[str], ...]] = ()
     #: The watch's `options:` model; it must forbid unknown keys.
     Options: ClassVar[type[BaseModel]] = NoOptions
+    #: Whether a person can answer this platform's captcha so the same session goes on (captcha_image/submit_captcha).
+    supports_assist: ClassVar[bool] = False
 
     @abstractmethod
     async def visit(self, page: Page, watch: Watch, tracker: DocumentTracker) -> Observation:
@@ -48,6 +54,21 @@ class Platform(ABC):
     def options(self, watch: Watch) -> Any:
         """The watch's validated options (validated once already when the file was loaded)."""
         return self.Options.model_validate(dict(watch.options))
+
+    async def captcha_image(self, page: Page) -> bytes | str | None:
+        """The captcha shown on page, as PNG bytes or a `data:` URI, for a person to read; None when there is none.
+
+        Read from the page as it is (never reloaded, never solved). Not supported by default.
+        """
+        return None
+
+    async def submit_captcha(self, page: Page, watch: Watch, tracker: DocumentTracker, answer: str) -> Observation:
+        """Type a person's answer into the captcha on page, submit, and go on in the same session.
+
+        Returns what the session reached: the availability page when the answer was right, else the new
+        captcha page (e.g. with `error=invalidCaptcha`). Only platforms with supports_assist implement it.
+        """
+        raise AssistNotSupported(f"platform {self.name!r} does not support answering a captcha")
 
 
 class DocumentTracker:

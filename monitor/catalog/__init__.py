@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from monitor.catalog.schema import Defaults, NotifySpec, Schedule, WatchFile, WatchSpec
 from monitor.domain import Watch
 from monitor.errors import ConfigError
 from monitor.platforms import get_platform, known, recognise
+
+Parsed = TypeVar("Parsed", bound=BaseModel)
+DEFAULT_PREFECTURES = Path("prefectures")  # like the data dir, relative to where the service runs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,6 +30,8 @@ class Catalog:
     watches: tuple[Watch, ...]
     schedules: Mapping[str, Schedule]  # watch id -> its own schedule block (unmerged)
     notify: tuple[NotifySpec, ...]
+    #: watch id -> the schedule layer of its `prefecture:` entry (release windows), between its own and defaults
+    prefecture_schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
 
     def watch(self, watch_id: str) -> Watch:
         for watch in self.watches:
@@ -53,28 +58,35 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}:{where}: {problem}") from None
 
 
-def load_catalog(path: Path) -> Catalog:
-    """Read, validate and resolve the watch file at path."""
+def load_catalog(path: Path, *, prefectures: Path = DEFAULT_PREFECTURES) -> Catalog:
+    """Read, validate and resolve the watch file at path (`prefecture:` entries are read from prefectures/)."""
     raw = read_yaml(path)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with a 'watches:' list at the top")
+    return resolve(path, validated(path, WatchFile, raw), prefectures)
+
+
+def validated(path: Path, model: type[Parsed], raw: dict[str, Any]) -> Parsed:
+    """raw as the model, or a ConfigError naming the file and the first bad field."""
     try:
-        parsed = WatchFile.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe(exc, raw)}") from None
-    return resolve(path, parsed)
 
 
-def resolve(path: Path, parsed: WatchFile) -> Catalog:
+def resolve(path: Path, parsed: WatchFile, prefectures: Path = DEFAULT_PREFECTURES) -> Catalog:
+    from monitor.catalog.prefectures import load_prefectures, with_prefecture  # it reads files with this module
+
+    entries = load_prefectures(prefectures) if any(s.prefecture for s in parsed.watches) else {}
     seen: set[str] = set()
     watches = []
     for index, spec in enumerate(parsed.watches):
         if spec.id in seen:
             raise ConfigError(f"{path}: watches[{index}].id: duplicate id {spec.id!r}")
         seen.add(spec.id)
-        watches.append(to_watch(path, index, spec))
+        watches.append(to_watch(path, index, with_prefecture(spec, entries, f"{path}: watches[{index}]")))
     for index, target in enumerate(parsed.notify):
         for watch_id in target.watches or ():
             if watch_id not in seen:
@@ -86,11 +98,16 @@ def resolve(path: Path, parsed: WatchFile) -> Catalog:
         watches=tuple(watches),
         schedules=MappingProxyType({s.id: s.schedule for s in parsed.watches}),
         notify=parsed.notify,
+        prefecture_schedules=MappingProxyType(
+            {s.id: entries[s.prefecture].schedule for s in parsed.watches if s.prefecture}
+        ),
     )
 
 
 def to_watch(path: Path, index: int, spec: WatchSpec) -> Watch:
     where = f"{path}: watches[{index}]"
+    if spec.url is None:
+        raise ConfigError(f"{where}.url: Field required (or name a prefectures/ entry with prefecture:)")
     name = spec.platform or recognise(spec.url)
     if name is None:
         raise ConfigError(f"{where}.platform: cannot recognise the platform from the URL; set one of: {known()}")

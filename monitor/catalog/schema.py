@@ -34,6 +34,13 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
+def check_id(value: str) -> str:
+    """An id made of lowercase letters, digits and single dashes (it ends up in paths and URLs)."""
+    if not WATCH_ID.match(value):
+        raise ValueError(f"{value!r} is not lowercase letters, digits and single dashes")
+    return value
+
+
 def check_url(value: str) -> str:
     """An absolute http(s) URL with a host, or a ValueError naming what is wrong."""
     parts = urlsplit(value.strip())
@@ -87,23 +94,21 @@ class Schedule(Strict):
 
 class WatchSpec(Strict):
     id: str
-    url: str
+    url: str | None = None  # may come from the prefecture entry
     platform: str | None = None
     label: str = ""
-    prefecture: str | None = None  # a prefectures/*.yaml entry this watch comes from, for defaults
+    prefecture: str | None = None  # "<prefectures/ file>/<démarche id>": its URL, platform, label, options, windows
     options: dict[str, Any] = Field(default_factory=dict)
     schedule: Schedule = Field(default_factory=Schedule)
     assist: bool = False
     enabled: bool = True
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not WATCH_ID.match(value):
-            raise ValueError(f"{value!r} is not lowercase letters, digits and single dashes")
-        return value
+    _id = field_validator("id")(check_id)
 
-    _url = field_validator("url")(check_url)
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
 
 
 class NotifySpec(Strict):

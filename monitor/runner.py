@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from monitor.classify import Document, decide, generic_findings
-from monitor.domain import EMPTY, CheckResult, Observation, Verdict, Watch
+from monitor.domain import EMPTY, CheckResult, Observation, Status, Verdict, Watch
 from monitor.evidence import Capture, EvidenceStore
 from monitor.platforms import get_platform
-from monitor.platforms.base import DocumentTracker
+from monitor.platforms.base import DocumentTracker, Platform
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -25,12 +25,14 @@ if TYPE_CHECKING:
     from playwright.async_api import Page
     from sqlalchemy.orm import Session
 
+    from monitor.assist import Assistant
     from monitor.browser import Browser
     from monitor.storage import Storage
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SCREENSHOT_TIMEOUT_MS = 15_000
+MAX_ASSIST_ROUNDS = 5  # wrong answers in a row before the attempt is recorded as captcha
 
 
 def utcnow() -> datetime:
@@ -96,6 +98,7 @@ class Checker:
         timeout_seconds: float = 90.0,
         listeners: Sequence[CheckListener] = (),
         clock: Clock = utcnow,
+        assistant: Assistant | None = None,
     ) -> None:
         self.storage = storage
         self.browser = browser
@@ -104,6 +107,7 @@ class Checker:
         self.timeout = timeout_seconds
         self.listeners = tuple(listeners)
         self.clock = clock
+        self.assistant = assistant
 
     async def check(self, watch: Watch) -> CheckResult:
         """Visit, classify, keep the evidence, store the attempt; return it as stored."""
@@ -118,13 +122,22 @@ class Checker:
             listener.committed(watch, result)
         return result
 
+    async def preview(self, watch: Watch) -> Observation:
+        """Visit like a check, keep nothing: what a site offers (e.g. its guichets) while a watch is being added."""
+        async with self.gate.turn(urlsplit(watch.url).hostname or ""):
+            pass
+        observation, _ = await self._observe(watch)
+        return observation
+
     async def _observe(self, watch: Watch) -> tuple[Observation, Capture]:
         try:
             async with self.browser.context() as context:
                 page = await context.new_page()
                 tracker = DocumentTracker(page)
                 observation = await self._visit(page, watch, tracker)
-                return observation, Capture(screenshot=await _screenshot(page), html=observation.html)
+                observation, captcha = await self._assisted(page, watch, tracker, observation)
+                shot = await _screenshot(page)
+                return observation, Capture(screenshot=shot, html=observation.html, captcha=captcha)
         except Exception as exc:
             log.warning("check %s: browser failure: %s", watch.id, exc)
             observation = Observation(
@@ -138,6 +151,37 @@ class Checker:
             return await asyncio.wait_for(platform.visit(page, watch, tracker), self.timeout)
         except Exception as exc:
             log.info("check %s: navigation failed: %s", watch.id, _describe(exc))
+            return await _observe_after_failure(page, tracker, _describe(exc), watch.url)
+
+    async def _assisted(
+        self, page: Page, watch: Watch, tracker: DocumentTracker, observation: Observation
+    ) -> tuple[Observation, bytes | None]:
+        """While a captcha stands in the way of an `assist: true` watch, a person may answer it in this session.
+
+        Returns the page finally reached and the screenshot of the first captcha a person answered.
+        """
+        platform = get_platform(watch.platform)
+        if self.assistant is None or not watch.assist or not platform.supports_assist:
+            return observation, None
+        captcha_shot: bytes | None = None
+        for attempt in range(1, MAX_ASSIST_ROUNDS + 1):
+            image = await _captcha_image(platform, page, observation, watch.platform)
+            if image is None:
+                break
+            shot = await _screenshot(page)
+            answer = await self.assistant.ask(watch, image, attempt=attempt)
+            if answer is None:
+                break
+            captcha_shot = captcha_shot or shot
+            observation = await self._submit(page, watch, tracker, answer)
+        return observation, captcha_shot
+
+    async def _submit(self, page: Page, watch: Watch, tracker: DocumentTracker, answer: str) -> Observation:
+        platform = get_platform(watch.platform)
+        try:
+            return await asyncio.wait_for(platform.submit_captcha(page, watch, tracker, answer), self.timeout)
+        except Exception as exc:
+            log.info("check %s: going on after the captcha failed: %s", watch.id, _describe(exc))
             return await _observe_after_failure(page, tracker, _describe(exc), watch.url)
 
     def _keep(
@@ -169,6 +213,17 @@ class Checker:
             for listener in self.listeners:
                 listener.in_transaction(session, watch, stored)
         return stored
+
+
+async def _captcha_image(platform: Platform, page: Page, obs: Observation, name: str) -> bytes | str | None:
+    """The captcha a person could answer, when the page is classified captcha and the platform can show it."""
+    if classify(name, obs).status is not Status.CAPTCHA:
+        return None
+    try:
+        return await platform.captcha_image(page)
+    except Exception as exc:
+        log.info("captcha image unreadable: %s", _describe(exc))
+        return None
 
 
 async def _screenshot(page: Page) -> bytes | None:

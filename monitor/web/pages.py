@@ -37,6 +37,7 @@ def templates() -> Jinja2Templates:
     found = Jinja2Templates(directory=str(TEMPLATES))
     found.env.filters["paris"] = views.paris
     found.env.filters["words"] = views.status_words
+    found.env.filters["day"] = views.paris_day
     found.env.globals["days"] = views.DAYS_FR
     return found
 

@@ -104,5 +104,11 @@ def paris(moment: datetime | None, pattern: str = "%d/%m/%Y %H:%M") -> str:
     return moment.astimezone(PARIS).strftime(pattern) if moment else "—"
 
 
+def paris_day(moment: datetime) -> str:
+    """'lun. 07/12 10:00': a slot as people scan a list of them."""
+    local = moment.astimezone(PARIS)
+    return f"{DAYS_FR[local.weekday()]} {local:%d/%m %H:%M}"
+
+
 def status_words(status: Status | str | None) -> str:
     return STATUS_FR.get(Status(status), str(status)) if status else "jamais vérifié"

@@ -273,9 +273,7 @@ def test_bad_answer_bodies_change_nothing(
     web: Web, loop: asyncio.AbstractEventLoop, body: str, content_type: str, status: int
 ) -> None:
     task_id, waiting = offer(web, loop)
-    reply = web.client.post(
-        f"/api/assist/{task_id}", content=body, headers={**BEARER, "Content-Type": content_type}
-    )
+    reply = web.client.post(f"/api/assist/{task_id}", content=body, headers={**BEARER, "Content-Type": content_type})
     assert reply.status_code == status
     assert reply.json()["detail"] if status != 413 else reply.text
     assert [t["id"] for t in web.client.get("/api/assist", headers=BEARER).json()] == [task_id]

@@ -235,6 +235,7 @@ async def _screenshot(page: Page) -> bytes | None:
 
 
 async def _observe_after_failure(page: Page, tracker: DocumentTracker, why: str, url: str) -> Observation:
+    await _stop_loading(page)
     try:
         return await asyncio.wait_for(tracker.observe(navigation_error=why), 10)
     except Exception:
@@ -244,6 +245,16 @@ async def _observe_after_failure(page: Page, tracker: DocumentTracker, why: str,
             html="",
             facts={"navigation_error": why},
         )
+
+
+async def _stop_loading(page: Page) -> None:
+    """Stop a navigation that timed out: while it is pending, reading the page and screenshots hang (Chromium)."""
+    try:
+        session = await page.context.new_cdp_session(page)
+        await asyncio.wait_for(session.send("Page.stopLoading"), 5)
+        await session.detach()
+    except Exception as exc:
+        log.debug("could not stop loading: %s", _describe(exc))
 
 
 def _context_details(obs: Observation) -> dict[str, Any]:

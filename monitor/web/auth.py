@@ -78,15 +78,19 @@ def ensure_session(request: Request, response: Response, ctx: WebContext) -> Ses
     if session is not None:
         return session
     value = ctx.guard.new_session()
-    set_session_cookie(request, response, value)
+    set_session_cookie(request, response, value, ctx)
     found = ctx.guard.session(value)
     assert found is not None
     return found
 
 
-def set_session_cookie(request: Request, response: Response, value: str) -> None:
-    """HttpOnly, SameSite=Lax (a link from a notification still opens logged in), Secure where browsers allow."""
-    secure = request.url.scheme == "https" or is_loopback(request.url.hostname or "")
+def set_session_cookie(request: Request, response: Response, value: str, ctx: WebContext) -> None:
+    """HttpOnly, SameSite=Lax (a link from a notification still opens logged in), Secure where browsers allow.
+
+    Secure needs HTTPS, which browsers grant loopback too; behind a TLS proxy, RDV_MONITOR_PUBLIC_URL says so.
+    """
+    behind_tls = (ctx.settings.public_url or "").startswith("https://")
+    secure = behind_tls or request.url.scheme == "https" or is_loopback(request.url.hostname or "")
     response.set_cookie(
         SESSION_COOKIE, value, max_age=SESSION_SECONDS, httponly=True, samesite="lax", secure=secure, path="/"
     )

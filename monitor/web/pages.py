@@ -190,7 +190,7 @@ def login_router() -> APIRouter:
             values = {"next": safe_next(next), "error": "Jeton incorrect."}
             return render(request, ctx, "login.html", values, 401, authed=False)
         response = RedirectResponse(safe_next(next), status_code=303)
-        set_session_cookie(request, response, ctx.guard.new_session())
+        set_session_cookie(request, response, ctx.guard.new_session(), ctx)
         return response
 
     @login.post("/logout", dependencies=[Depends(form_post)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from monitor.web import add, api, files, pages
-from monitor.web.auth import LoginRequired, login_url, page_auth
+from monitor.web.auth import LoginRequired, api_auth, login_url, page_auth
 from monitor.web.context import WebContext
 from monitor.web.security import BodyLimit, HostCheck, SecurityHeaders
 
@@ -24,13 +25,19 @@ DESCRIPTION = (
 
 def create_app(ctx: WebContext) -> FastAPI:
     """The dashboard and the JSON API over one context (storage, service, broker...)."""
-    app = FastAPI(title="rdv-monitor", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="rdv-monitor", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.ctx = ctx
     app.state.templates = pages.templates()
 
     @app.get("/healthz", tags=["api"], summary="Liveness (no token needed)")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(api_auth)])
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()  # served behind the token like the rest (the docs UI would need a CDN: none)
 
     app.include_router(api.router())
     app.include_router(pages.login_router())

@@ -93,7 +93,8 @@ def test_unknown_watch_is_404(web: Web) -> None:
 
 
 def test_openapi_documents_the_contract(web: Web) -> None:
-    paths = web.client.get("/openapi.json").json()["paths"]
+    assert web.client.get("/openapi.json").status_code == 401
+    paths = web.client.get("/openapi.json", headers=BEARER).json()["paths"]
     for path in (
         "/healthz",
         "/api/watches",

@@ -28,6 +28,7 @@ def env(workdir: Path) -> Iterator[dict[str, str]]:
         "RDV_MONITOR_PAGE_TIMEOUT_SECONDS": "4",
         "RDV_MONITOR_CHECK_TIMEOUT_SECONDS": "20",
         "RDV_MONITOR_LOG_LEVEL": "WARNING",
+        "RDV_MONITOR_PORT": "0",  # `run` serves the dashboard: a free port, never a clash between tests
     }
     saved = {k: v for k, v in os.environ.items() if k.startswith("RDV_MONITOR_")}
     for key in saved:

@@ -95,8 +95,10 @@ class Browser:
             if not self.forced.is_file():
                 raise ConfigError(f"RDV_MONITOR_BROWSER_PATH: no such file: {self.forced}")
             return await self._launch_at(playwright, self.forced)
+        # handle_sigint=False: Ctrl-C reaches the whole process group, and the service closes the browser
+        # itself once the running checks are done (the driver would otherwise kill it under them).
         try:
-            browser = await playwright.chromium.launch(args=list(QUIET_ARGS))
+            browser = await playwright.chromium.launch(args=list(QUIET_ARGS), handle_sigint=False)
             self.executable = "playwright bundled chromium"
             return browser
         except Error as exc:
@@ -112,16 +114,23 @@ class Browser:
 
     async def _launch_at(self, playwright: Playwright, path: Path) -> PlaywrightBrowser:
         self.executable = str(path)
-        return await playwright.chromium.launch(executable_path=str(path), args=list(QUIET_ARGS))
+        return await playwright.chromium.launch(executable_path=str(path), args=list(QUIET_ARGS), handle_sigint=False)
 
     @asynccontextmanager
     async def context(self) -> AsyncIterator[BrowserContext]:
         """A fresh incognito context: French locale, Paris time zone, nothing kept from earlier checks."""
         async with self._lock:
             browser = await self._ensure()
-        context = await browser.new_context(
-            locale="fr-FR", timezone_id="Europe/Paris", viewport=VIEWPORT, accept_downloads=False
-        )
+        try:
+            context = await browser.new_context(
+                locale="fr-FR", timezone_id="Europe/Paris", viewport=VIEWPORT, accept_downloads=False
+            )
+        except Error:
+            # A dead Playwright driver leaves the browser "connected": start afresh at the next check.
+            async with self._lock:
+                if self._browser is browser:
+                    await self._drop()
+            raise
         context.set_default_timeout(self.timeout_ms)
         context.set_default_navigation_timeout(self.timeout_ms)
         try:
@@ -134,12 +143,18 @@ class Browser:
 
     async def close(self) -> None:
         async with self._lock:
-            if self._browser is not None:
-                try:
-                    await self._browser.close()
-                except Error:
-                    log.debug("browser already closed")
-                self._browser = None
-            if self._playwright is not None:
+            await self._drop()
+
+    async def _drop(self) -> None:
+        if self._browser is not None:
+            try:
+                await self._browser.close()
+            except Error:
+                log.debug("browser already closed")
+            self._browser = None
+        if self._playwright is not None:
+            try:
                 await self._playwright.stop()
-                self._playwright = None
+            except Exception:
+                log.debug("Playwright driver already gone")
+            self._playwright = None

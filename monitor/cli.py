@@ -13,11 +13,14 @@ from datetime import UTC, datetime
 from typing import get_args
 from zoneinfo import ZoneInfo
 
-from monitor.app import App, checker, load_app, open_storage
+from monitor.app import checker, load_app, open_storage
 from monitor.config import LogLevel
 from monitor.domain import CheckResult
 from monitor.errors import UserError
+from monitor.lock import exclusive, holder_pid
 from monitor.notify import Target, make_target, send_test, targets_from
+from monitor.runner import utcnow
+from monitor.service import Service, WatchStatus, statuses
 from monitor.storage import db
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -46,7 +49,9 @@ def build_parser() -> Parser:
     history.add_argument("--limit", type=int, default=50)
     dbp = sub.add_parser("db", help="database maintenance")
     dbp.add_argument("action", choices=["upgrade"])
-    sub.add_parser("run", help="run the service (checks on schedule)")
+    sub.add_parser("run", help="run the service: every watch checked on its schedule until SIGTERM/SIGINT")
+    status = sub.add_parser("status", help="per watch: last status, last check, next check")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
     notify = sub.add_parser("notify", help="notifications: send a test message")
     notify.add_argument("action", choices=["test"])
     notify.add_argument("url", nargs="?", help="an Apprise URL (default: every notify target of the watch file)")
@@ -124,19 +129,44 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     app = load_app(os.environ)
-    return asyncio.run(run_once(app))
+    with exclusive(app.settings.data_dir):
+        storage = open_storage(app.settings)  # applies pending migrations
+        try:
+            # Notifications and the dashboard plug in here: listeners=(...), components=(...).
+            service = Service(app.settings, app.catalog, storage)
+            asyncio.run(service.run())
+        finally:
+            storage.close()
+    return 0
 
 
-async def run_once(app: App) -> int:
-    """Until the scheduler exists: check every watch once, in order."""
+def cmd_status(args: argparse.Namespace) -> int:
+    app = load_app(os.environ)
     storage = open_storage(app.settings)
     try:
-        async with checker(app.settings, storage) as check:
-            for watch in app.catalog.watches:
-                print(render(await check.check(watch)), flush=True)
+        rows = statuses(app.settings, app.catalog, storage, now=utcnow())
+        # Pending notifications (outbox) will be reported here too.
     finally:
         storage.close()
+    pid = holder_pid(app.settings.data_dir)
+    if args.json:
+        document = {"service": {"running": pid is not None, "pid": pid}, "watches": [r.to_json() for r in rows]}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return 0
+    print(f"service: running (pid {pid})" if pid else "service: not running (next checks: if started now)")
+    for row in rows:
+        print(render_status(row))
     return 0
+
+
+def render_status(row: WatchStatus) -> str:
+    last = f"{row.last_status} at {_paris(row.last_check)}" if row.last_check else "never checked"
+    slowed = f"  (slowed down after {row.failures} failure(s))" if row.failures else ""
+    return f"{row.watch:<24} last: {last:<42} next: ~{_paris(row.next_check)}{slowed}"
+
+
+def _paris(when: datetime | None) -> str:
+    return f"{when.astimezone(PARIS):%Y-%m-%d %H:%M:%S%z}" if when else "-"
 
 
 def render(result: CheckResult) -> str:
@@ -155,6 +185,7 @@ HANDLERS: dict[str, Handler] = {
     "history": cmd_history,
     "db": cmd_db,
     "run": cmd_run,
+    "status": cmd_status,
     "notify": cmd_notify,
 }
 

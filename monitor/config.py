@@ -26,6 +26,8 @@ class Settings(BaseModel):
     host_gap_seconds: float = Field(default=20.0, ge=0)
     min_interval_seconds: float = Field(default=60.0, ge=0)
     max_concurrent_checks: int = Field(default=2, ge=1, le=16)
+    backoff_max_seconds: float = Field(default=3600.0, gt=0)  # longest gap after failures (Retry-After may exceed)
+    stop_grace_seconds: float = Field(default=10.0, ge=0)  # running checks may finish this long after SIGTERM
     check_timeout_seconds: float = Field(default=90.0, gt=0)
     page_timeout_seconds: float = Field(default=30.0, gt=0)
     host: str = "127.0.0.1"

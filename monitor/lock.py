@@ -1,0 +1,52 @@
+"""One service per data directory: an exclusive lock file, released by the kernel if the process dies."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from monitor.errors import UserError
+
+LOCK_NAME = "rdv-monitor.lock"
+
+
+@contextmanager
+def exclusive(data_dir: Path) -> Iterator[None]:
+    """Hold the data directory's lock (with our pid in it), or fail with one line naming the holder."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        holder = holder_pid(data_dir)
+        who = f" (pid {holder})" if holder else ""
+        raise UserError(f"{data_dir}: another rdv-monitor run{who} already uses this data directory") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.ftruncate(fd, 0)
+        os.close(fd)  # closing releases the lock
+
+
+def holder_pid(data_dir: Path) -> int | None:
+    """The pid written by the process holding the lock, when that process is alive (for `status`)."""
+    try:
+        text = (data_dir / LOCK_NAME).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.isdigit():
+        return None
+    pid = int(text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid

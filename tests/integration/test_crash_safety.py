@@ -18,7 +18,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -44,7 +43,7 @@ WATCH = Watch(id="paris-titre", url="http://127.0.0.1:1/booking/create/989", pla
 
 def evidence_rows(data_dir: Path) -> list[tuple[int, str, str, int]]:
     """(check id, path, sha256, size) of every committed evidence row, read with plain sqlite3."""
-    with sqlite3.connect(f"file:{data_dir / DATABASE}?mode=ro", uri=True) as connection:
+    with contextlib.closing(sqlite3.connect(data_dir / DATABASE)) as connection:
         return connection.execute("SELECT check_id, path, sha256, size FROM evidence_files ORDER BY id").fetchall()
 
 
@@ -54,7 +53,7 @@ def assert_no_dangling_rows(data_dir: Path) -> int:
     for _, path, digest, size in rows:
         data = (data_dir / path).read_bytes()
         assert (len(data), hashlib.sha256(data).hexdigest()) == (size, digest), path
-    with sqlite3.connect(f"file:{data_dir / DATABASE}?mode=ro", uri=True) as connection:
+    with contextlib.closing(sqlite3.connect(data_dir / DATABASE)) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         bare = connection.execute(
             "SELECT count(*) FROM checks WHERE id NOT IN (SELECT check_id FROM evidence_files)"
@@ -138,13 +137,6 @@ def test_each_watch_has_its_own_intact_hash_chain(storage: Storage) -> None:
     assert storage.history("a")[0].seq == 4  # newest first
 
 
-def test_the_chain_recomputes_from_stored_rows_whatever_the_time_zone_given(storage: Storage) -> None:
-    paris = ZoneInfo("Europe/Paris")
-    for n in range(1, 4):
-        storage.record_check(draft("a", n, tz=paris), platform="ezbooking", url=WATCH.url)
-    assert len(assert_chain(storage, "a")) == 3
-
-
 def test_a_changed_field_no_longer_matches_its_hash(storage: Storage) -> None:
     stored = storage.record_check(draft("a", 1), platform="ezbooking", url=WATCH.url)
     assert stored.seq == 1
@@ -202,6 +194,7 @@ def test_random_kills_while_storing_leave_no_dangling_rows(tmp_path: Path) -> No
     """SIGKILL at random moments of the storing loop: screenshots, stamping, fsyncs, the transaction."""
     code = "import sys; from tests.integration.test_crash_safety import keep_forever; keep_forever(sys.argv[1])"
     rng = random.Random(20261130)
+    Storage(tmp_path / DATABASE).close()  # the schema exists: the kills land in the loop, not in the migration
     committed = []
     for _ in range(6):
         process = child(code, str(tmp_path))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from monitor.domain import CheckResult
@@ -30,8 +31,9 @@ def record_payload(result: CheckResult, *, seq: int, prev_hash: str) -> dict[str
         "seq": seq,
         "status": str(result.status),
         "reason": result.reason,
-        "started_at": result.started_at.isoformat(),
-        "checked_at": result.checked_at.isoformat(),
+        # In UTC, as the database gives them back, so a stored record re-hashes to the same value.
+        "started_at": result.started_at.astimezone(UTC).isoformat(),
+        "checked_at": result.checked_at.astimezone(UTC).isoformat(),
         "final_url": result.final_url,
         "http_status": result.http_status,
         "slots": [s.isoformat() for s in result.slots],

@@ -19,6 +19,7 @@ from monitor.domain import CheckResult
 from monitor.errors import UserError
 from monitor.lock import exclusive, holder_pid
 from monitor.notify import Target, make_target, send_test, targets_from
+from monitor.proof import commands as proof
 from monitor.runner import utcnow
 from monitor.service import Service, WatchStatus, statuses
 from monitor.storage import db
@@ -55,6 +56,7 @@ def build_parser() -> Parser:
     notify = sub.add_parser("notify", help="notifications: send a test message")
     notify.add_argument("action", choices=["test"])
     notify.add_argument("url", nargs="?", help="an Apprise URL (default: every notify target of the watch file)")
+    proof.add_parsers(sub)
     return parser
 
 
@@ -179,6 +181,7 @@ def render(result: CheckResult) -> str:
 
 
 HANDLERS: dict[str, Handler] = {
+    **proof.HANDLERS,
     "validate": cmd_validate,
     "check": cmd_check,
     "watches": cmd_watches,

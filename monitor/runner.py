@@ -205,7 +205,7 @@ class Checker:
             http_status=obs.http_status,
             slots=verdict.slots,
             files=files,
-            details={**_context_details(obs), **_json_safe(verdict.details)},
+            details={**_context_details(obs), **_watch_details(watch), **_json_safe(verdict.details)},
             versions=versions(self.browser.version),
         )
         with self.storage.writer() as session, session.begin():
@@ -255,6 +255,11 @@ async def _stop_loading(page: Page) -> None:
         await session.detach()
     except Exception as exc:
         log.debug("could not stop loading: %s", _describe(exc))
+
+
+def _watch_details(watch: Watch) -> dict[str, str]:
+    """Which démarche the attempt was for, inside the chained record: the watch file may change or lose it later."""
+    return {"watch_label": watch.title, "watch_url": watch.url}
 
 
 def _context_details(obs: Observation) -> dict[str, Any]:

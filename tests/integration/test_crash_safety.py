@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -135,6 +136,13 @@ def test_each_watch_has_its_own_intact_hash_chain(storage: Storage) -> None:
     assert [r.reason for r in assert_chain(storage, "a")] == ["attempt 1", "attempt 3", "attempt 5", "attempt 7"]
     assert len(assert_chain(storage, "b")) == 3
     assert storage.history("a")[0].seq == 4  # newest first
+
+
+def test_the_chain_recomputes_from_stored_rows_whatever_the_time_zone_given(storage: Storage) -> None:
+    paris = ZoneInfo("Europe/Paris")
+    for n in range(1, 4):
+        storage.record_check(draft("a", n, tz=paris), platform="ezbooking", url=WATCH.url)
+    assert len(assert_chain(storage, "a")) == 3
 
 
 def test_a_changed_field_no_longer_matches_its_hash(storage: Storage) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from monitor.assist import Assistant
 from monitor.browser import Browser
 from monitor.catalog import Catalog, load_catalog
-from monitor.config import Settings, build_settings, config_path
+from monitor.config import Settings, build_settings, config_path, prefectures_path
 from monitor.evidence import EvidenceStore
 from monitor.runner import Checker, CheckListener, HostGate
 from monitor.storage import Storage
@@ -23,9 +23,10 @@ class App:
 
 def load_app(environ: Mapping[str, str]) -> App:
     """Read the watch file named by the environment and merge the settings (environment wins)."""
-    path = config_path(environ)
-    catalog = load_catalog(path)
-    settings = build_settings(environ, {**catalog.settings, "config": str(path)}, file=str(path))
+    path, prefectures = config_path(environ), prefectures_path(environ)
+    catalog = load_catalog(path, prefectures=prefectures)
+    fixed = {"config": str(path), "prefectures_dir": str(prefectures)}
+    settings = build_settings(environ, {**catalog.settings, **fixed}, file=str(path))
     return App(settings=settings, catalog=catalog)
 
 

@@ -21,6 +21,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     config: Path = Path("rdv-monitor.yaml")
+    prefectures_dir: Path = Path("prefectures")  # the démarches a watch's `prefecture:` names (environment only)
     data_dir: Path = Path("data")
     browser_path: Path | None = None
     host_gap_seconds: float = Field(default=20.0, ge=0)
@@ -105,3 +106,9 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
     """Where the watch file is, before anything else is known."""
     env = os.environ if environ is None else environ
     return Path(env.get(ENV_PREFIX + "CONFIG") or Settings.model_fields["config"].default)
+
+
+def prefectures_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where prefectures/*.yaml are: needed while the watch file is read, so from the environment alone."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(ENV_PREFIX + "PREFECTURES_DIR") or Settings.model_fields["prefectures_dir"].default)

@@ -62,7 +62,10 @@ class Demarche:
 def load_prefectures(directory: Path) -> Mapping[str, Demarche]:
     """Every démarche of every `*.yaml` in directory, by key; a bad file fails with its name and field."""
     if not directory.is_dir():
-        raise ConfigError(f"{directory}: no prefectures directory here (set RDV_MONITOR_PREFECTURES_DIR)")
+        raise ConfigError(
+            f"{directory.absolute()}: no prefectures folder, which a watch's prefecture: needs "
+            "(set RDV_MONITOR_PREFECTURES_DIR)"
+        )
     found: dict[str, Demarche] = {}
     for path in sorted(directory.glob("*.yaml")):
         for demarche in load_prefecture(path):

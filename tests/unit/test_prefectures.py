@@ -155,7 +155,7 @@ def test_an_unknown_demarche_lists_the_known_ones(workdir: Path, tmp_path: Path)
 
 def test_a_missing_prefectures_folder_is_named(workdir: Path, tmp_path: Path) -> None:
     path = write_watches(workdir / "w.yaml", {"watches": [{"id": "m", "prefecture": "03-allier/titre-sejour"}]})
-    with pytest.raises(ConfigError, match="no prefectures directory"):
+    with pytest.raises(ConfigError, match="nowhere: no prefectures folder"):
         load_catalog(path, prefectures=tmp_path / "nowhere")
 
 
@@ -169,3 +169,13 @@ def test_a_watch_without_url_or_prefecture_is_refused(workdir: Path) -> None:
     path = write_watches(workdir / "w.yaml", {"watches": [{"id": "m"}]})
     with pytest.raises(ConfigError, match=r"watches\[0\]\.url: Field required \(or name a prefectures/ entry"):
         load_catalog(path)
+
+
+def test_the_command_reads_the_prefectures_folder_named_by_the_environment(
+    env: dict[str, str], workdir: Path, tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RDV_MONITOR_PREFECTURES_DIR", str(allier(tmp_path)))
+    write_watches(Path(env["RDV_MONITOR_CONFIG"]), {"watches": [{"id": "m", "prefecture": "03-allier/titre-sejour"}]})
+    listed = run_cli("watches")
+    assert listed.code == 0, listed.err
+    assert listed.out.split("\t")[1:] == ["rdv-prefecture", "Titre de séjour", URL + "\n"]

@@ -14,6 +14,7 @@ from typing import get_args
 from zoneinfo import ZoneInfo
 
 from monitor.app import checker, load_app, open_storage
+from monitor.assist import AssistBroker
 from monitor.config import LogLevel
 from monitor.domain import CheckResult
 from monitor.errors import UserError
@@ -135,7 +136,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         storage = open_storage(app.settings)  # applies pending migrations
         try:
             # Notifications and the dashboard plug in here: listeners=(...), components=(...).
-            service = Service(app.settings, app.catalog, storage)
+            from monitor.web.wiring import web_server  # the web stack loads only for `run`
+
+            broker = AssistBroker(timeout_seconds=app.settings.assist_timeout_seconds)
+            service = Service(app.settings, app.catalog, storage, assistant=broker)
+            service.add_component(web_server(app.settings, storage, service, broker))
             asyncio.run(service.run())
         finally:
             storage.close()

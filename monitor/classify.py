@@ -39,8 +39,14 @@ BOT_CHALLENGE = (
     "vérifiez que vous êtes humain",
     "verify you are human",
     "checking your browser",
+    "incapsula incident id",  # Imperva's block page (its incap_ses_* cookies were seen on rdv-prefecture)
 )
-BOT_CHALLENGE_SELECTORS = ("iframe[src*='challenges.cloudflare.com']", ".cf-turnstile", "#challenge-form")
+BOT_CHALLENGE_SELECTORS = (
+    "iframe[src*='challenges.cloudflare.com']",
+    ".cf-turnstile",
+    "#challenge-form",
+    "iframe[src*='_Incapsula_Resource']",
+)
 PROXY_ERRORS = ("502 bad gateway", "504 gateway time-out", "504 gateway timeout", "503 service temporarily")
 
 

@@ -80,13 +80,11 @@ def resolve(path: Path, parsed: WatchFile, prefectures: Path = DEFAULT_PREFECTUR
     from monitor.catalog.prefectures import load_prefectures, with_prefecture  # it reads files with this module
 
     entries = load_prefectures(prefectures) if any(s.prefecture for s in parsed.watches) else {}
-    seen: set[str] = set()
-    watches = []
-    for index, spec in enumerate(parsed.watches):
-        if spec.id in seen:
-            raise ConfigError(f"{path}: watches[{index}].id: duplicate id {spec.id!r}")
-        seen.add(spec.id)
-        watches.append(to_watch(path, index, with_prefecture(spec, entries, f"{path}: watches[{index}]")))
+    seen = unique_ids(path, "watches", [spec.id for spec in parsed.watches])
+    watches = [
+        to_watch(path, index, with_prefecture(spec, entries, f"{path}: watches[{index}]"))
+        for index, spec in enumerate(parsed.watches)
+    ]
     for index, target in enumerate(parsed.notify):
         for watch_id in target.watches or ():
             if watch_id not in seen:
@@ -102,6 +100,16 @@ def resolve(path: Path, parsed: WatchFile, prefectures: Path = DEFAULT_PREFECTUR
             {s.id: entries[s.prefecture].schedule for s in parsed.watches if s.prefecture}
         ),
     )
+
+
+def unique_ids(path: Path, field: str, ids: Sequence[str]) -> set[str]:
+    """The ids, or a ConfigError naming the first one given twice in field (`watches`, `demarches`)."""
+    seen: set[str] = set()
+    for index, value in enumerate(ids):
+        if value in seen:
+            raise ConfigError(f"{path}: {field}[{index}].id: duplicate id {value!r}")
+        seen.add(value)
+    return seen
 
 
 def to_watch(path: Path, index: int, spec: WatchSpec) -> Watch:

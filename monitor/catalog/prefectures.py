@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from monitor.catalog import describe, read_yaml, validated
+from monitor.catalog import describe, read_yaml, unique_ids, validated
 from monitor.catalog.schema import Schedule, Strict, WatchSpec, Window, check_id, check_url
 from monitor.errors import ConfigError
 from monitor.platforms import get_platform, known, recognise
@@ -78,14 +78,8 @@ def load_prefecture(path: Path) -> tuple[Demarche, ...]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with department, name and demarches")
     spec = validated(path, PrefectureSpec, raw)
-    seen: set[str] = set()
-    demarches = []
-    for index, item in enumerate(spec.demarches):
-        if item.id in seen:
-            raise ConfigError(f"{path}: demarches[{index}].id: duplicate id {item.id!r}")
-        seen.add(item.id)
-        demarches.append(_demarche(path, index, spec, item))
-    return tuple(demarches)
+    unique_ids(path, "demarches", [item.id for item in spec.demarches])
+    return tuple(_demarche(path, index, spec, item) for index, item in enumerate(spec.demarches))
 
 
 def _demarche(path: Path, index: int, spec: PrefectureSpec, item: DemarcheSpec) -> Demarche:

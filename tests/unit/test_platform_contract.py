@@ -8,14 +8,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from monitor.domain import Observation, Status
-from monitor.platforms import PLATFORMS
+from monitor.domain import Observation, Status, Watch
+from monitor.platforms import PLATFORMS, get_platform
+from monitor.platforms.base import AssistNotSupported, Platform
 from monitor.runner import classify
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
@@ -83,3 +85,20 @@ def test_unrelated_and_empty_pages_are_unknown(platform: str, html: str) -> None
         verdict = classify(platform, seen)
         assert verdict.status is Status.UNKNOWN, verdict.reason
         assert verdict.slots == ()
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_only_platforms_that_support_assistance_take_a_captcha_answer(platform: str) -> None:
+    adapter = get_platform(platform)
+    assert isinstance(adapter.supports_assist, bool)
+    overrides = {
+        m for m in ("captcha_image", "submit_captcha") if getattr(type(adapter), m) is not getattr(Platform, m)
+    }
+    if adapter.supports_assist:
+        assert overrides == {"captcha_image", "submit_captcha"}
+        return
+    assert overrides == set()
+    watch = Watch(id="w", url="https://www.example.gouv.fr/", platform=platform)
+    assert asyncio.run(adapter.captcha_image(None)) is None  # type: ignore[arg-type]
+    with pytest.raises(AssistNotSupported, match=platform):
+        asyncio.run(adapter.submit_captcha(None, watch, None, "ABC123"))  # type: ignore[arg-type]

@@ -82,6 +82,19 @@ def test_the_bot_challenge_is_blocked_even_where_the_captcha_would_be() -> None:
     assert found.status is Status.BLOCKED
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<html><head><meta name="robots" content="noindex,nofollow"></head><body>'
+        '<iframe id="main-iframe" src="/_Incapsula_Resource?SWUDNSAI=31&xinfo=1"></iframe></body></html>',
+        "<html><body><p>Request unsuccessful. Incapsula incident ID: 1234-5678</p></body></html>",
+    ],
+    ids=["iframe", "text"],
+)
+def test_the_imperva_block_page_is_blocked(page: str) -> None:
+    assert verdict(page, url=BASE + "/").status is Status.BLOCKED
+
+
 def test_too_many_requests_is_blocked_with_the_retry_after() -> None:
     found = verdict("<html><body>Too Many Requests</body></html>", status=429, headers={"retry-after": "120"})
     assert found.status is Status.BLOCKED

@@ -91,6 +91,8 @@ def assert_result_shape(data: dict[str, Any]) -> None:
     assert data["watch"] == WATCH_ID
     assert data["status"] in {s.value for s in Status}
     assert isinstance(data["slots"], list)
+    assert {"rdv_monitor", "playwright", "chromium", "python"} <= set(data["versions"])
+    assert data["versions"]["chromium"]
 
 
 # -- through the real console script ----------------------------------------------------------------------------
@@ -316,13 +318,44 @@ async def test_an_unreachable_server_is_an_error(browser: Browser, storage: Stor
 
 
 @in_module_loop
-async def test_each_check_gets_a_fresh_profile(browser: Browser, storage: Storage, workdir: Path, serve: Any) -> None:
+async def test_a_context_is_french_in_paris_time(browser: Browser) -> None:
+    async with browser.context() as context:
+        page = await context.new_page()
+        found = await page.evaluate("[Intl.DateTimeFormat().resolvedOptions().timeZone, navigator.language]")
+        assert found == ["Europe/Paris", "fr-FR"]
+        assert await context.cookies() == []
+
+
+@in_module_loop
+async def test_each_check_gets_a_fresh_profile_and_history_is_newest_first(
+    browser: Browser, storage: Storage, workdir: Path, serve: Any, env: dict[str, str], run_cli: Any
+) -> None:
     site, url = serve(EzState())
     first = await check(browser, storage, workdir, url, None)
-    second = await check(browser, storage, workdir, url, None)
-    assert first.status is second.status is Status.NO_SLOT
+    site.state.failure, site.state.failure_from = "502", 2
+    second = await check(browser, storage, workdir, url, "502 Bad Gateway")
+    assert (first.status, second.status) == (Status.NO_SLOT, Status.ERROR)
     starts = [r for r in site.hits(PREFIX) if r.path == PREFIX and r.method == "GET"]
-    assert len(starts) == 2
     assert [r.cookies for r in starts] == [{}, {}]  # no eZSESSID carried over from the first check
     assert starts[0].headers["accept-language"].startswith("fr-FR")
     assert (second.seq, second.prev_hash) == (2, first.record_hash)
+    write_watches(Path(env["RDV_MONITOR_CONFIG"]), {"watches": [{"id": WATCH_ID, "url": url}]})
+    history = cli_history(run_cli)
+    assert [(h["seq"], h["status"], h["record_hash"]) for h in history] == [
+        (2, "error", second.record_hash),
+        (1, "no_slot", first.record_hash),
+    ]
+    text = run_cli("history", WATCH_ID)
+    assert [line.split()[2] for line in text.out.splitlines()] == ["error", "no_slot"]
+
+
+def test_a_missing_forced_browser_is_one_line(
+    serve: Any, env: dict[str, str], workdir: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site, url = serve(EzState())
+    write_watches(Path(env["RDV_MONITOR_CONFIG"]), {"watches": [{"id": WATCH_ID, "url": url}]})
+    monkeypatch.setenv("RDV_MONITOR_BROWSER_PATH", str(workdir / "no-chromium"))
+    result = run_cli("check", WATCH_ID, "--json")
+    assert result.code == 2
+    assert result.err_lines == [f"rdv-monitor: RDV_MONITOR_BROWSER_PATH: no such file: {workdir / 'no-chromium'}"]
+    assert site.hits() == []

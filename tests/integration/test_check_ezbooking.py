@@ -161,14 +161,6 @@ def test_slots_are_read_never_taken(serve: Any, env: dict[str, str], workdir: Pa
     assert cli_history(run_cli)[0]["slots"] == data["slots"]
 
 
-def test_a_502_is_an_error(serve: Any, env: dict[str, str], workdir: Path) -> None:
-    _, url = serve(EzState(failure="502"))
-    data = cli_check(workdir, url)
-    assert (data["status"], data["http_status"]) == ("error", 502)
-    assert "502 bad gateway" in data["reason"]
-    assert_evidence(data["files"], workdir / "data", stored(workdir), "502 Bad Gateway")
-
-
 def test_a_server_that_never_answers_is_an_error_within_the_timeouts(
     serve: Any, env: dict[str, str], workdir: Path
 ) -> None:
@@ -287,6 +279,14 @@ async def test_a_429_is_blocked_with_retry_after(browser: Browser, storage: Stor
     assert (result.status, result.http_status) == (Status.BLOCKED, 429)
     assert result.details["retry_after"] == 120
     assert storage.history(WATCH_ID)[0].details["retry_after"] == 120
+
+
+@in_module_loop
+async def test_a_502_is_an_error(browser: Browser, storage: Storage, workdir: Path, serve: Any) -> None:
+    _, url = serve(EzState(failure="502"))
+    result = await check(browser, storage, workdir, url, "502 Bad Gateway")
+    assert (result.status, result.http_status) == (Status.ERROR, 502)
+    assert result.reason == "HTTP 502 (502 bad gateway)"
 
 
 @in_module_loop

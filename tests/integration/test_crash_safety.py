@@ -181,8 +181,8 @@ def noisy_png(width: int = 640, height: int = 480) -> bytes:
     return buffer.getvalue()
 
 
-def keep_forever(data_dir: str) -> None:
-    """Child process: store attempts (evidence files, then the row) in a loop until killed."""
+def keep_forever(data_dir: str, ready: str) -> None:
+    """Child process: store attempts (evidence files, then the row) in a loop until killed; touch ready after one."""
     from monitor.browser import Browser
     from monitor.runner import Checker, HostGate
 
@@ -196,25 +196,38 @@ def keep_forever(data_dir: str) -> None:
     while True:
         now = datetime.now(UTC)
         checker._keep(WATCH, now, now, observation, verdict, capture)
+        Path(ready).touch()
+
+
+def wait_for(path: Path, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()[1].decode()
+        assert time.monotonic() < deadline, "the child never stored an attempt"
+        time.sleep(0.02)
 
 
 def test_random_kills_while_storing_leave_no_dangling_rows(tmp_path: Path) -> None:
-    """SIGKILL at random moments of the storing loop: screenshots, stamping, fsyncs, the transaction."""
-    code = "import sys; from tests.integration.test_crash_safety import keep_forever; keep_forever(sys.argv[1])"
+    """SIGKILL at random moments of the storing loop (stamping, file writes and fsyncs, the transaction),
+    once the child is in its loop, whatever the machine's load."""
+    code = "import sys; from tests.integration.test_crash_safety import keep_forever; keep_forever(*sys.argv[1:])"
     rng = random.Random(20261130)
-    Storage(tmp_path / DATABASE).close()  # the schema exists: the kills land in the loop, not in the migration
+    data, ready = tmp_path / "data", tmp_path / "ready"
     committed = []
-    for _ in range(6):
-        process = child(code, str(tmp_path))
-        time.sleep(rng.uniform(0.6, 2.2))
+    for _ in range(5):
+        ready.unlink(missing_ok=True)
+        process = child(code, str(data), str(ready))
+        wait_for(ready, process)
+        time.sleep(rng.uniform(0.0, 0.8))
         kill_group(process)
         _, stderr = process.communicate(timeout=30)
         assert process.returncode == -signal.SIGKILL, stderr.decode()
-        committed.append(assert_no_dangling_rows(tmp_path))
-    assert committed[-1] > 0
-    written = [p for p in (tmp_path / "evidence").rglob("*") if p.is_file()]
+        committed.append(assert_no_dangling_rows(data))
+    assert committed == sorted(committed)
+    assert committed[0] >= 3
+    written = [p for p in (data / "evidence").rglob("*") if p.is_file()]
     assert len(written) >= committed[-1]  # killed attempts may leave files, never rows
-    storage = Storage(tmp_path / DATABASE)
+    storage = Storage(data / DATABASE)
     try:
         assert len(assert_chain(storage, WATCH.id)) * 3 == committed[-1]
     finally:

@@ -14,7 +14,7 @@ import random
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -160,7 +160,8 @@ class Service:
         for component in self.components:
             await component.start()
             self._started.append(component)
-        log.info("service started: %d watch(es), up to %d check(s) at once", len(self.catalog.watches), self._limit)
+        limit = self.settings.max_concurrent_checks
+        log.info("service started: %d watch(es), up to %d check(s) at once", len(self.catalog.watches), limit)
 
     async def stop(self) -> None:
         """Take no new check, let running ones finish (or abandon them after the grace), close everything."""
@@ -216,21 +217,8 @@ class Service:
 
     # ----- scheduling -----
 
-    @property
-    def _limit(self) -> int:
-        return self.settings.max_concurrent_checks
-
     def _live(self, status: WatchStatus) -> WatchStatus:
-        checking = status.watch in self._inflight
-        return WatchStatus(
-            watch=status.watch,
-            title=status.title,
-            last_status=status.last_status,
-            last_check=status.last_check,
-            next_check=self.next_run(status.watch),
-            checking=checking,
-            failures=status.failures,
-        )
+        return replace(status, next_check=self.next_run(status.watch), checking=status.watch in self._inflight)
 
     def _sync(self, *, replan: bool) -> None:
         """Make the timers match the catalog: one per watch that is not being checked."""
@@ -282,6 +270,8 @@ class Service:
         async with self._pregate.turn(urlsplit(watch.url).hostname or ""):
             pass
         async with self._slots:
+            if self._state != "running":
+                raise NotRunning("the service is stopping")  # queued before the signal: never begun
             return await self.checker.check(watch)
 
     def _finished(self, watch_id: str, task: asyncio.Task[CheckResult]) -> None:
@@ -291,6 +281,9 @@ class Service:
             log.warning("check %s abandoned (service stopping): nothing recorded", watch_id)
             return
         error = task.exception()
+        if isinstance(error, NotRunning):
+            log.info("check %s not begun: %s", watch_id, error)
+            return
         if error is not None:
             log.error("check %s could not be recorded: %s", watch_id, error, exc_info=error)
         if self._state == "running" and any(w.id == watch_id for w in self.catalog.watches):

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from monitor.domain import CheckResult, Status, Watch
 from monitor.service import NotRunning, Service
 from monitor.storage import Storage
 from tests.conftest import write_watches
+from tests.processes import alive, command, descendants
 from tests.sites.ezbooking import EzBookingSite, EzState
 from tests.sites.server import LocalServer
 
@@ -114,38 +115,6 @@ def gaps(rows: list[CheckResult]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]
 
 
-def descendants(pid: int) -> set[int]:
-    """Every process below pid (children, grandchildren...), from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {p for p, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Running, as opposed to gone or a zombie waiting to be reaped."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def command(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
 def assert_complete(rows: list[CheckResult], data_dir: Path) -> None:
     """Every recorded attempt is whole: its evidence files exist with the hashes the row holds."""
     for row in rows:
@@ -195,6 +164,7 @@ def test_schedule_host_gap_lock_status_and_clean_stop(
 
             family = descendants(run.pid)
             assert any("chromium" in command(p) for p in family), "no browser under the service"
+            signalled = datetime.now(UTC)
             code, took = run.stop(signal.SIGTERM)
         log = run.text()
     assert code == 0, log
@@ -213,6 +183,7 @@ def test_schedule_host_gap_lock_status_and_clean_stop(
     for before, after in itertools.pairwise(same_host):
         assert (after.started_at - before.started_at).total_seconds() >= 1 - TOLERANCE, "host gap not kept"
     assert_complete(a + b, workdir / "data")
+    assert all(r.started_at < signalled for r in a + b), "a check began after SIGTERM"
 
 
 def test_backoff_after_block_and_error_retry_after_and_recovery(

@@ -84,6 +84,11 @@ def plan_for(settings: Settings, catalog: Catalog, watch_id: str) -> Plan:
     )
 
 
+def scheduled(catalog: Catalog) -> list[Watch]:
+    """The watches the service checks on its own (`enabled: false` ones only on demand)."""
+    return [w for w in catalog.watches if w.id not in catalog.disabled]
+
+
 def last_known(storage: Storage, watch_id: str) -> Last | None:
     return last_from(storage.history(watch_id, limit=HISTORY_NEEDED))
 
@@ -96,7 +101,8 @@ def statuses(settings: Settings, catalog: Catalog, storage: Storage, *, now: dat
 def _status(settings: Settings, catalog: Catalog, storage: Storage, watch: Watch, *, now: datetime) -> WatchStatus:
     newest = storage.history(watch.id, limit=HISTORY_NEEDED)
     last = last_from(newest)
-    due = next_run(plan_for(settings, catalog, watch.id), last, now=now, rng=lambda: 0.5)
+    plan = plan_for(settings, catalog, watch.id)
+    due = None if watch.id in catalog.disabled else next_run(plan, last, now=now, rng=lambda: 0.5)
     return WatchStatus(
         watch=watch.id,
         title=watch.title,
@@ -222,10 +228,10 @@ class Service:
 
     def _sync(self, *, replan: bool) -> None:
         """Make the timers match the catalog: one per watch that is not being checked."""
-        wanted = {w.id for w in self.catalog.watches}
+        wanted = {w.id for w in scheduled(self.catalog)}
         for key in self._scheduler.keys() - wanted - {RECONCILE}:
             self._scheduler.cancel(key)
-        for watch in self.catalog.watches:
+        for watch in scheduled(self.catalog):
             if watch.id not in self._inflight and (replan or self._scheduler.when(watch.id) is None):
                 self._plan(watch.id)
 
@@ -286,7 +292,7 @@ class Service:
             return
         if error is not None:
             log.error("check %s could not be recorded: %s", watch_id, error, exc_info=error)
-        if self._state == "running" and any(w.id == watch_id for w in self.catalog.watches):
+        if self._state == "running" and any(w.id == watch_id for w in scheduled(self.catalog)):
             self._plan(watch_id)
 
     # ----- stopping -----

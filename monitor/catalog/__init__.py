@@ -32,6 +32,7 @@ class Catalog:
     notify: tuple[NotifySpec, ...]
     #: watch id -> the schedule layer of its `prefecture:` entry (release windows), between its own and defaults
     prefecture_schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
+    disabled: frozenset[str] = frozenset()  # ids of watches with `enabled: false`: never scheduled, still checkable
 
     def watch(self, watch_id: str) -> Watch:
         for watch in self.watches:
@@ -99,6 +100,7 @@ def resolve(path: Path, parsed: WatchFile, prefectures: Path = DEFAULT_PREFECTUR
         prefecture_schedules=MappingProxyType(
             {s.id: entries[s.prefecture].schedule for s in parsed.watches if s.prefecture}
         ),
+        disabled=frozenset(s.id for s in parsed.watches if not s.enabled),
     )
 
 

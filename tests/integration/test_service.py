@@ -254,7 +254,8 @@ def test_restart_keeps_the_rhythm_and_missed_runs_coalesce(
 async def test_service_api_check_now_running_next_run_reload_and_components(env: dict[str, str], workdir: Path) -> None:
     with LocalServer(EzBookingSite()) as server:
         config = Path(env["RDV_MONITOR_CONFIG"])
-        write_watches(config, {"watches": [watch(server, "a", every="1h")]})
+        off = {**watch(server, "off", every="1s"), "enabled": False}
+        write_watches(config, {"watches": [watch(server, "a", every="1h"), off]})
         app = load_app(os.environ)
         storage = Storage(app.settings.database_path)
         events: list[str] = []
@@ -265,6 +266,8 @@ async def test_service_api_check_now_running_next_run_reload_and_components(env:
         try:
             await service.start()
             assert events == ["start"]
+            assert service.next_run("off") is None  # enabled: false is never scheduled
+            assert service.next_run("a") is not None
             first = asyncio.create_task(service.check_now("a"))
             await asyncio.sleep(0.05)
             assert service.running() == {"a"}

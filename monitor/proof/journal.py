@@ -21,7 +21,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 
 from monitor.proof import wording as fr
 from monitor.proof.manifest import Entry
-from monitor.proof.pdffonts import Fonts, register
+from monitor.proof.pdffonts import Fonts, latin1, register
 from monitor.proof.summary import Tally, parse_http_date
 
 ROWS_PER_TABLE = 25
@@ -244,7 +244,7 @@ def _chronology(st: Styles, entries: Iterable[Entry]) -> Iterator[Any]:
     head = ["N°", "Date et heure (Paris)", "Résultat", "URL finale ; heure du serveur", "Empreintes SHA-256"]
     source = iter(entries)
     while chunk := list(islice(source, ROWS_PER_TABLE)):
-        rows = [head, *(_row(entry) for entry in chunk)]
+        rows = [head, *([st.fonts.safe(cell) for cell in _row(entry)] for entry in chunk)]
         table = Table(rows, colWidths=[14 * mm, 30 * mm, 30 * mm, 88 * mm, 111 * mm], repeatRows=1)
         table.setStyle(TableStyle(_list_style(st.fonts)))
         yield table
@@ -263,7 +263,7 @@ def _row(entry: Entry) -> list[str]:
         f"{local:%d/%m/%Y}\n{local:%H:%M:%S}",
         f"{fr.status_fr(entry.status)}\n{'HTTP ' + str(http) if http is not None else 'sans réponse'}",
         f"{wrapped}\n{clock}",
-        f"capture  {capture or (entry.note or 'absente')}\nenreg.   {entry.record_hash}",
+        f"capture  {capture or latin1(entry.note or 'absente')}\nenreg.   {entry.record_hash}",  # Courier
     ]
 
 

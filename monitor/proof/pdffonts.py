@@ -24,9 +24,12 @@ class Fonts:
 
     def safe(self, text: str) -> str:
         """Text the font can print: unchanged with a TTF, Latin-1 stand-ins with the built-in Helvetica."""
-        if self.unicode:
-            return text
-        return text.translate(LATIN1_STANDINS).encode("latin-1", errors="replace").decode("latin-1")
+        return text if self.unicode else latin1(text)
+
+
+def latin1(text: str) -> str:
+    """Text a built-in PDF font (Helvetica, Courier) can print: ’ – œ € and the like replaced."""
+    return text.translate(LATIN1_STANDINS).encode("latin-1", errors="replace").decode("latin-1")
 
 
 @cache

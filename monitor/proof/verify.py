@@ -162,13 +162,17 @@ def _check_record(entry: Entry, index: int, previous: Entry | None, found: Manif
         report.problems.append(f"{label} : numéro {entry.n} à la position {index}")
     if record_hash(entry.payload) != entry.record_hash:
         report.problems.append(f"{label} : contenu modifié, son empreinte ne correspond plus")
-    watch = found.header.get("watch", {}).get("id") if isinstance(found.header.get("watch"), dict) else None
-    if entry.payload.get("watch") != watch:
+    if entry.payload.get("watch") != _watch_id(found):
         report.problems.append(f"{label} : appartient à un autre suivi ({entry.payload.get('watch')})")
     if previous is None:
         return
     if entry.payload.get("prev_hash") != previous.record_hash or entry.seq != previous.seq + 1:
         report.problems.append(f"{label} : lien rompu avec l’enregistrement précédent (retrait ou réordonnancement)")
+
+
+def _watch_id(found: Manifest) -> object:
+    watch = found.header.get("watch")
+    return watch.get("id") if isinstance(watch, dict) else None
 
 
 def _check_capture(entry: Entry, actual: Mapping[str, str], report: Report) -> None:

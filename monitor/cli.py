@@ -13,17 +13,19 @@ from datetime import UTC, datetime
 from typing import get_args
 from zoneinfo import ZoneInfo
 
+from monitor.alerts import fingerprint, redact
 from monitor.app import checker, load_app, open_storage
 from monitor.assist import AssistBroker
 from monitor.config import LogLevel
 from monitor.domain import CheckResult
 from monitor.errors import UserError
 from monitor.lock import exclusive, holder_pid
-from monitor.notify import Target, make_target, send_test, targets_from
+from monitor.notify import Notifier, Target, make_target, send_test, targets_from
 from monitor.proof import commands as proof
 from monitor.runner import utcnow
 from monitor.service import Service, WatchStatus, statuses
 from monitor.storage import db
+from monitor.storage.outbox import Notification, pending_notifications
 
 PARIS = ZoneInfo("Europe/Paris")
 Handler = Callable[[argparse.Namespace], int]
@@ -87,10 +89,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     app = load_app(os.environ)
     watch = app.catalog.watch(args.watch)
     storage = open_storage(app.settings)
+    notifier = Notifier.from_app(app, storage)
 
     async def run() -> CheckResult:
-        async with checker(app.settings, storage) as check:
-            return await check.check(watch)
+        async with checker(app.settings, storage, listeners=[notifier]) as check:
+            result = await check.check(watch)
+        await notifier.deliver_due()  # a manual check that sees slots tells people now, like the service would
+        return result
 
     try:
         result = asyncio.run(run())
@@ -135,11 +140,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     with exclusive(app.settings.data_dir):
         storage = open_storage(app.settings)  # applies pending migrations
         try:
-            # Notifications and the dashboard plug in here: listeners=(...), components=(...).
             from monitor.web.wiring import web_server  # the web stack loads only for `run`
 
             broker = AssistBroker(timeout_seconds=app.settings.assist_timeout_seconds)
-            service = Service(app.settings, app.catalog, storage, assistant=broker)
+            notifier = Notifier.from_app(app, storage)  # a bad Apprise URL stops here, before anything runs
+            service = Service(
+                app.settings, app.catalog, storage, listeners=[notifier], components=[notifier], assistant=broker
+            )
             service.add_component(web_server(app.settings, storage, service, broker))
             asyncio.run(service.run())
         finally:
@@ -152,18 +159,47 @@ def cmd_status(args: argparse.Namespace) -> int:
     storage = open_storage(app.settings)
     try:
         rows = statuses(app.settings, app.catalog, storage, now=utcnow())
-        # Pending notifications (outbox) will be reported here too.
+        pending = pending_notifications(storage)
     finally:
         storage.close()
     pid = holder_pid(app.settings.data_dir)
+    names = {fingerprint(spec.url): redact(spec.url) for spec in app.catalog.notify}
     if args.json:
-        document = {"service": {"running": pid is not None, "pid": pid}, "watches": [r.to_json() for r in rows]}
+        document = {
+            "service": {"running": pid is not None, "pid": pid},
+            "watches": [r.to_json() for r in rows],
+            "pending_notifications": [pending_json(n, names) for n in pending],
+        }
         print(json.dumps(document, ensure_ascii=False, indent=2))
         return 0
     print(f"service: running (pid {pid})" if pid else "service: not running (next checks: if started now)")
     for row in rows:
         print(render_status(row))
+    print(f"notifications: {len(pending)} pending" + (":" if pending else ""))
+    for item in pending:
+        print(render_pending(item, names))
     return 0
+
+
+def pending_json(item: Notification, names: Mapping[str, str]) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "event": item.event,
+        "watch": item.watch_id,
+        "target": names.get(item.target, item.target),
+        "created_at": item.created_at.isoformat(),
+        "attempts": item.attempts,
+        "next_attempt_at": item.next_attempt_at.isoformat(),
+        "last_error": item.last_error,
+    }
+
+
+def render_pending(item: Notification, names: Mapping[str, str]) -> str:
+    why = f", last error: {item.last_error}" if item.last_error else ""
+    target = names.get(item.target, item.target)
+    return f"  {item.event:<10} {item.watch_id or '-':<24} to {target}  queued {_paris(item.created_at)}, " + (
+        f"{item.attempts} attempt(s){why}"
+    )
 
 
 def render_status(row: WatchStatus) -> str:

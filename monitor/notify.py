@@ -26,6 +26,7 @@ from monitor.digest import Coverage, Period, coverage, last_closed, next_boundar
 from monitor.domain import CheckResult, Watch
 from monitor.errors import ConfigError
 from monitor.messages import Message
+from monitor.platforms import get_platform
 from monitor.storage import outbox
 from monitor.storage.outbox import Notification
 
@@ -122,6 +123,11 @@ async def send_test(targets: Sequence[Target], *, now: datetime) -> list[str | N
     return list(await asyncio.gather(*(send(t, message, data_dir=Path()) for t in targets)))
 
 
+def assisted(watch: Watch) -> bool:
+    """Whether a captcha on this watch is offered to a person live (and announced by the assist broker)."""
+    return watch.assist and get_platform(watch.platform).supports_assist
+
+
 class Notifier:
     """Queues alert events in the check's transaction and delivers the outbox with retries."""
 
@@ -175,6 +181,8 @@ class Notifier:
         state = state_from(recent, answer)
         now = self.clock()
         for event in events_for(state, result.status, unhealthy_after=limit):
+            if event is Event.CAPTCHA and assisted(watch):
+                continue  # the assist broker already announced the live task, with its link and expiry
             message = messages.for_event(event, watch, result, dashboard=self.dashboard, failures=state.failures + 1)
             for target in self.targets:
                 if wants(target.spec, event, watch.id):

@@ -141,6 +141,21 @@ class Document:
         found = self.select(css)
         return normalise(found[0].text_content()) if found else ""
 
+    def verbatim(self, marker: str) -> str | None:
+        """The shortest visible element text containing marker, as the site wrote it (apostrophes, accents, case).
+
+        Courts want the no-slot message as the platform wrote it; matching stays on normalised text.
+        """
+        wanted = normalise(marker)
+        best: str | None = None
+        for element in self.tree.iter():
+            if not isinstance(element.tag, str) or not is_shown(element):
+                continue
+            said = SPACES.sub(" ", " ".join(_own_chunks(element))).strip()
+            if wanted in normalise(said) and (best is None or len(said) < len(best)):
+                best = said
+        return best
+
     def line_starting(self, marker: str) -> str | None:
         """The visible sentence that starts with marker (original case kept), e.g. 'Dernière mise en ligne …'."""
         wanted = normalise(marker)
@@ -196,6 +211,14 @@ def visible_strings(tree: lxml.html.HtmlElement) -> list[str]:
     chunks: list[str] = []
     _collect(tree, chunks)
     return [c for c in chunks if c.strip()]
+
+
+def _own_chunks(element: Any) -> list[str]:
+    """The visible text chunks inside element (not its tail)."""
+    chunks = [element.text or ""]
+    for child in element:
+        _collect(child, chunks)
+    return chunks
 
 
 def _collect(element: Any, chunks: list[str]) -> None:

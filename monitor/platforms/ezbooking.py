@@ -80,7 +80,7 @@ class EzBooking(Platform):
             return Findings(captcha="reCAPTCHA on the page (Contrôle de sécurité)")
         found = Findings()
         if _form_says_no_slot(doc):
-            found = Findings(no_slot="« " + NO_SLOT + " »")
+            found = Findings(no_slot="« " + NO_SLOT + " »", details={"no_slot_text": doc.verbatim(NO_SLOT)})
         slots = slot_times(doc)
         if slots:
             first = min(slots).isoformat()

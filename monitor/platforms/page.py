@@ -178,7 +178,9 @@ def _slots(doc: Document, options: PageOptions) -> Findings | None:
 
 def _no_slot(doc: Document, options: PageOptions) -> Findings | None:
     said = next((text for text in options.no_slot_text if doc.contains(text)), None)
-    return Findings(no_slot=f"the page says « {said} » (no_slot_text)") if said else None
+    if said is None:
+        return None
+    return Findings(no_slot=f"the page says « {said} » (no_slot_text)", details={"no_slot_text": doc.verbatim(said)})
 
 
 def _nothing(options: PageOptions) -> str:

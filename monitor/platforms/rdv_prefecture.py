@@ -168,7 +168,8 @@ def availability(doc: Document, details: dict[str, Any]) -> Findings:
         if details.get("date_premiere_dispo"):
             why = f"the page says no slot but its data names a first date {details['date_premiere_dispo']!r}"
             return Findings(unknown=why, details=details)
-        return Findings(no_slot=" ".join(f"« {text} »" for text in NO_SLOT), details=details)
+        said = " ".join(doc.verbatim(text) or text for text in NO_SLOT)
+        return Findings(no_slot=" ".join(f"« {text} »" for text in NO_SLOT), details={**details, "no_slot_text": said})
     return Findings(details=details)
 
 

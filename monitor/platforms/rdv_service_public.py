@@ -79,7 +79,7 @@ def _availability(doc: Document) -> Findings:
         return Findings(slots_available=f"« {later} » (later slots exist)", details=details)
     said = next((sentence for sentence in NO_SLOT if doc.contains(sentence)), None)
     if said:
-        return Findings(no_slot=f"« {said} »")
+        return Findings(no_slot=f"« {said} »", details={"no_slot_text": doc.verbatim(said) or said})
     return Findings()
 
 

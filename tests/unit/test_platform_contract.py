@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from monitor.classify import Document, normalise
 from monitor.domain import Observation, Status, Watch
 from monitor.platforms import PLATFORMS, get_platform
 from monitor.platforms.base import AssistNotSupported, Platform
@@ -67,6 +68,20 @@ def test_every_platform_has_recorded_answers(platform: str) -> None:
 @pytest.mark.parametrize(("platform", "item"), RECORDED, ids=[f"{p}/{i['page']}" for p, i in RECORDED])
 def test_recorded_page_has_its_recorded_status(platform: str, item: dict[str, Any]) -> None:
     assert classify(platform, observation(platform, item)).status is Status(item["status"])
+
+
+NO_SLOT_PAGES = [(platform, item) for platform, item in RECORDED if item["status"] == Status.NO_SLOT]
+
+
+@pytest.mark.parametrize(("platform", "item"), NO_SLOT_PAGES, ids=[f"{p}/{i['page']}" for p, i in NO_SLOT_PAGES])
+def test_no_slot_keeps_the_message_as_the_site_wrote_it(platform: str, item: dict[str, Any]) -> None:
+    seen = observation(platform, item)
+    said = classify(platform, seen).details.get("no_slot_text")
+    assert isinstance(said, str)
+    assert said.strip()
+    assert normalise(said) in Document(seen).text  # the sentence is on the page, not rebuilt by us
+    if "’" in seen.html or "&rsquo;" in seen.html:
+        assert "’" in said  # a typographic apostrophe is kept, not normalised away
 
 
 @pytest.mark.parametrize(("source", "item"), ANSWER_PAGES, ids=[f"{p}/{i['page']}" for p, i in ANSWER_PAGES])

@@ -81,7 +81,8 @@ def proof_exporter(settings: Settings, storage: Storage, holder: CatalogHolder) 
     """The proof archive of a watch, written by the proof package (the same as `rdv-monitor export`)."""
 
     def export(watch_id: str, target: Path, start: date | None, end: date | None) -> None:
-        watch = holder.current.watch(watch_id)
+        # A watch removed from the watch file is still exportable: the export then uses the recorded label and URL.
+        watch = next((w for w in holder.current.watches if w.id == watch_id), None)
         request = ExportRequest(watch_id=watch_id, output=target, first_day=start, last_day=end, watch=watch)
         export_archive(storage, settings.data_dir, request)
 

@@ -118,3 +118,8 @@ def reference_day(headers: Mapping[str, str] | None) -> date | None:
         return parsedate_to_datetime(value).astimezone(PARIS).date()
     except (TypeError, ValueError):
         return None
+
+
+def paris_text(moment: datetime) -> str:
+    """A slot time as people read it in a reason: Paris wall time with its offset."""
+    return moment.astimezone(PARIS).isoformat(timespec="minutes")

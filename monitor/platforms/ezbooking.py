@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from monitor.classify import Document, Findings, is_shown, normalise, visible_text
 from monitor.domain import Observation, Watch
 from monitor.platforms.base import DocumentTracker, Platform
+from monitor.platforms.dates import paris_text
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -83,7 +84,7 @@ class EzBooking(Platform):
             found = Findings(no_slot="« " + NO_SLOT + " »", details={"no_slot_text": doc.verbatim(NO_SLOT)})
         slots = slot_times(doc)
         if slots:
-            first = min(slots).isoformat()
+            first = paris_text(min(slots))
             return Findings(slots_available=f"{len(slots)} free slot(s) in the calendar, first {first}", slots=slots)
         if _offers_first_free(doc):
             return Findings(slots_available=f"the calendar offers « {FIRST_FREE} »")

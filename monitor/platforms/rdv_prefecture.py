@@ -17,7 +17,7 @@ from monitor.classify import Document, Findings, is_shown, shown_text
 from monitor.domain import Observation, Watch
 from monitor.errors import UserError
 from monitor.platforms.base import DocumentTracker, Platform
-from monitor.platforms.dates import first_moment, reference_day, slot_times
+from monitor.platforms.dates import first_moment, paris_text, reference_day, slot_times
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -156,7 +156,7 @@ def availability(doc: Document, details: dict[str, Any]) -> Findings:
     cards = [card for card in doc.select(SLOT_CARD) if is_shown(card)]
     if cards:
         slots = tuple(sorted(t for card in cards for t in slot_times(_card_text(card), reference=_day(doc))))
-        first = f", first {slots[0].isoformat()}" if slots else ""
+        first = f", first {paris_text(slots[0])}" if slots else ""
         return Findings(slots_available=f"{len(cards)} slot card(s) on the page{first}", slots=slots, details=details)
     if "/creneau" not in urlsplit(doc.url).path:
         return Findings(details=details)  # the sentences below are too common to count on any other page

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from monitor.classify import Document, Findings, is_shown, normalise, shown_text
 from monitor.domain import Observation, Watch
 from monitor.platforms.base import DocumentTracker, Platform
-from monitor.platforms.dates import PARIS, first_moment, reference_day, slot_times
+from monitor.platforms.dates import PARIS, first_moment, paris_text, reference_day, slot_times
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -71,7 +71,7 @@ def _availability(doc: Document) -> Findings:
     links = [a for a in doc.select(SLOT_LINK) if is_shown(a)]
     if links:
         slots = tuple(sorted({t for a in links for t in _link_times(a, reference)}))
-        first = f", first {slots[0].isoformat()}" if slots else ""
+        first = f", first {paris_text(slots[0])}" if slots else ""
         return Findings(slots_available=f"{len(links)} slot button(s) on the page{first}", slots=slots)
     later = _next_available(doc)
     if later:

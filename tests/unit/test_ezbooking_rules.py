@@ -177,7 +177,7 @@ def test_slot_links_give_exact_sorted_utc_times() -> None:
     assert found.status is Status.SLOTS_AVAILABLE
     assert found.slots == (paris(2025, 12, 8, 9, 0), paris(2025, 12, 8, 9, 20), paris(2025, 12, 10, 14, 40))
     assert all(s.tzinfo is UTC for s in found.slots)
-    assert found.reason == "3 free slot(s) in the calendar, first 2025-12-08T08:00:00+00:00"
+    assert found.reason == "3 free slot(s) in the calendar, first 2025-12-08T09:00+01:00"
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,7 @@ class Entry:
 def entry_from_json(raw: Any) -> Entry:
     if not isinstance(raw, dict) or not isinstance(raw.get("payload"), dict):
         raise ManifestError("a record is not an object with a payload")
+    _check_payload(raw["payload"], str(raw.get("n", "?"))[:20])
     try:
         return Entry(
             n=int(raw["n"]),
@@ -106,7 +107,16 @@ def entry_from_json(raw: Any) -> Entry:
             note=raw.get("note"),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ManifestError(f"record {raw.get('n', '?')}: missing or bad field {exc}") from None
+        raise ManifestError(f"record {str(raw.get('n', '?'))[:20]}: missing or bad field {str(exc)[:80]}") from None
+
+
+def _check_payload(payload: Mapping[str, Any], n: str) -> None:
+    """The payload fields verify reads must have the shape the chain gives them (a tampered one may not)."""
+    seq = payload.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        raise ManifestError(f"record {n}: payload seq is not a whole number")
+    if not isinstance(payload.get("files", []), list):
+        raise ManifestError(f"record {n}: payload files is not a list")
 
 
 def dump_line(entry: Entry) -> str:
@@ -175,6 +185,8 @@ def load(data: bytes) -> Manifest:
     """Parse manifest.json as written by `write_json`; ManifestError names what is wrong."""
     try:
         raw = json.load(io.BytesIO(data))
+    except RecursionError:
+        raise ManifestError("manifest.json is nested too deeply to be one this tool wrote") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ManifestError(f"manifest.json is not valid JSON ({exc})") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:

@@ -23,6 +23,7 @@ from monitor.proof.wording import number
 BLOCK = 1 << 20
 MAX_PROBLEMS = 500
 MAX_NOTES = 20
+MAX_MANIFEST = 256 << 20  # about 170,000 attempts; a larger one is a ZIP bomb, not an export
 
 
 @dataclass
@@ -77,7 +78,13 @@ def verify_archive(path: Path) -> Report:
 
 def _manifest(archive: zipfile.ZipFile, report: Report) -> Manifest | None:
     try:
-        return load(archive.read(names.MANIFEST_JSON))
+        size = archive.getinfo(names.MANIFEST_JSON).file_size
+        if size > MAX_MANIFEST:
+            report.problems.append(
+                f"manifest.json démesuré ({number(size)} octets, limite {number(MAX_MANIFEST)}) : non lu"
+            )
+            return None
+        return load(archive.read(names.MANIFEST_JSON))  # zipfile never inflates past the declared size
     except KeyError:
         report.problems.append("manifest.json retiré : rien ne permet plus de vérifier l’archive")
     except (zipfile.BadZipFile, zlib.error, ManifestError) as exc:
@@ -91,12 +98,14 @@ def _check_files(archive: zipfile.ZipFile, listed: Sequence[FileEntry], report: 
     if len(expected) != len(listed):
         report.problems.append("manifest.json liste un même fichier plusieurs fois")
     actual: dict[str, str] = {}
+    seen: set[str] = set()
     for info in archive.infolist():
-        if info.is_dir() or info.filename == names.MANIFEST_JSON:
-            continue
-        if info.filename in actual:
+        if info.filename in seen:
             report.problems.append(f"fichier en double dans l’archive : {info.filename}")
             continue
+        seen.add(info.filename)
+        if info.filename == names.MANIFEST_JSON or (info.is_dir() and not info.file_size):
+            continue  # an empty folder entry (a re-zipping tool adds them) carries nothing
         actual[info.filename] = _member_hash(archive, info)
         _compare(info, expected.get(info.filename), actual[info.filename], report)
     report.files = len(actual)

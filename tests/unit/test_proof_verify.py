@@ -188,3 +188,57 @@ def test_long_lists_of_notes_are_capped_in_the_printout() -> None:
     assert lines[0].startswith("ARCHIVE INTACTE")
     assert lines[-1] == "  note : … et 10 autre(s)"
     assert len(lines) == 1 + 20 + 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("seq", None, "payload seq is not a whole number"),
+        ("seq", "abc", "payload seq is not a whole number"),
+        ("files", 5, "payload files is not a list"),
+    ],
+)
+def test_a_payload_of_the_wrong_shape_is_a_problem_not_a_traceback(
+    archive: Path, tmp_path: Path, field: str, value: object, problem: str
+) -> None:
+    def edit(manifest: dict) -> None:  # type: ignore[type-arg]
+        manifest["records"][0]["payload"][field] = value
+
+    report = verify_archive(rewrite(archive, tmp_path / "copy.zip", edit_manifest(edit)))
+    assert report.problems == [f"manifest.json modifié ou illisible : record 1: {problem}"]
+
+
+def test_a_folder_entry_carrying_data_is_an_added_file(archive: Path, tmp_path: Path) -> None:
+    report = verify_archive(rewrite(archive, tmp_path / "copy.zip", add={"cache/": b"hidden bytes"}))
+    assert report.problems == ["fichier ajouté (added) : cache/"]
+
+
+def test_a_second_manifest_is_reported(archive: Path, tmp_path: Path) -> None:
+    """Two manifest.json members: tools disagree on which one counts, so the archive is not intact."""
+    with zipfile.ZipFile(archive) as found:
+        manifest = found.read(names.MANIFEST_JSON)
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        copy = rewrite(archive, tmp_path / "copy.zip", add={names.MANIFEST_JSON: manifest})
+    assert verify_archive(copy).problems == [f"fichier en double dans l’archive : {names.MANIFEST_JSON}"]
+
+
+def test_an_oversized_manifest_is_not_read(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., CliRun]
+) -> None:
+    """A ZIP bomb in place of the manifest: refused from its declared size, before inflating anything."""
+    monkeypatch.setattr("monitor.proof.verify.MAX_MANIFEST", 4096)  # the real limit is 256 MB
+    done = run_cli("verify", str(archive))
+    assert done.code == 1
+    problem = done.out.splitlines()[1]
+    assert problem.startswith("  - manifest.json démesuré (")
+    assert problem.endswith(" octets, limite 4\u202f096) : non lu")
+
+
+def test_a_deeply_nested_manifest_is_a_problem_not_a_traceback(archive: Path, tmp_path: Path) -> None:
+    nested = b'{"format": "rdv-monitor-proof", "format_version": 1, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    report = verify_archive(
+        rewrite(archive, tmp_path / "copy.zip", lambda n, d: nested if n == names.MANIFEST_JSON else d)
+    )
+    assert report.problems == [
+        "manifest.json modifié ou illisible : manifest.json is nested too deeply to be one this tool wrote"
+    ]

@@ -12,7 +12,7 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.classify import Document, Findings, is_shown, shown_text
+from monitor.classify import Document, Findings, is_shown, normalise, shown_text
 from monitor.domain import Observation, Watch
 from monitor.platforms.base import DocumentTracker, Platform
 from monitor.platforms.dates import reference_day, slot_times
@@ -85,7 +85,7 @@ class PageOptions(BaseModel):
     @field_validator("no_slot_text", "slot_text")
     @classmethod
     def _not_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not text.strip() for text in value):
+        if any(not normalise(text) for text in value):  # "&nbsp;" is blank once normalised, as pages are
             raise ValueError("an empty text would match every page")
         return value
 

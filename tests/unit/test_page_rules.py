@@ -70,6 +70,9 @@ def test_a_single_text_is_a_list_of_one(workdir: Path) -> None:
         ({**OPTIONS, "no_slot_txt": ["x"]}, "watches[0].options.no_slot_txt: unknown key"),
         ({**OPTIONS, "slot_selector": "li[["}, "watches[0].options.slot_selector: not a CSS selector"),
         ({**OPTIONS, "no_slot_text": [""]}, "watches[0].options.no_slot_text: an empty text would match every page"),
+        # blank once normalised like the page text is: it would be found on every page (never no_slot by accident)
+        ({**OPTIONS, "no_slot_text": ["&nbsp;"]}, "watches[0].options.no_slot_text: an empty text would match"),
+        ({**OPTIONS, "slot_text": ["\u00a0\u3000"]}, "watches[0].options.slot_text: an empty text would match"),
         (
             {**OPTIONS, "steps": [{"click": "#a", "fill": "#b"}]},
             "watches[0].options.steps[0]: a step needs exactly one",

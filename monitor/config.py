@@ -13,32 +13,35 @@ from monitor.errors import ConfigError
 
 ENV_PREFIX = "RDV_MONITOR_"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LONGEST = 31 * 86400.0  # no duration setting makes sense beyond a month; inf or 1e300 would overflow date maths
 
 
 class Settings(BaseModel):
     """Process-wide settings. Built once at start-up and passed down; nothing reads the environment later."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     config: Path = Path("rdv-monitor.yaml")
     prefectures_dir: Path = Path("prefectures")  # the démarches a watch's `prefecture:` names (environment only)
     data_dir: Path = Path("data")
     browser_path: Path | None = None
-    host_gap_seconds: float = Field(default=20.0, ge=0)
-    min_interval_seconds: float = Field(default=60.0, ge=0)
+    host_gap_seconds: float = Field(default=20.0, ge=0, le=LONGEST)
+    min_interval_seconds: float = Field(default=60.0, ge=0, le=LONGEST)
     max_concurrent_checks: int = Field(default=2, ge=1, le=16)
-    backoff_max_seconds: float = Field(default=3600.0, gt=0)  # longest gap after failures (Retry-After may exceed)
-    stop_grace_seconds: float = Field(default=10.0, ge=0)  # running checks may finish this long after SIGTERM
-    check_timeout_seconds: float = Field(default=90.0, gt=0)
-    page_timeout_seconds: float = Field(default=30.0, gt=0)
+    # the longest gap after failures (a server's Retry-After may ask for more)
+    backoff_max_seconds: float = Field(default=3600.0, gt=0, le=LONGEST)
+    # how long running checks may finish after SIGTERM
+    stop_grace_seconds: float = Field(default=10.0, ge=0, le=LONGEST)
+    check_timeout_seconds: float = Field(default=90.0, gt=0, le=LONGEST)
+    page_timeout_seconds: float = Field(default=30.0, gt=0, le=LONGEST)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     token: SecretStr | None = None
     public_url: str | None = None  # how people reach the dashboard, for links in notifications
-    assist_timeout_seconds: float = Field(default=300.0, gt=0)
+    assist_timeout_seconds: float = Field(default=300.0, gt=0, le=LONGEST)
     unhealthy_after: int = Field(default=3, ge=1)
-    notify_retry_seconds: float = Field(default=10.0, gt=0)  # first retry of a failed notification
-    notify_retry_max_seconds: float = Field(default=600.0, gt=0)  # retries double up to this gap
+    notify_retry_seconds: float = Field(default=10.0, gt=0, le=LONGEST)  # first retry of a failed notification
+    notify_retry_max_seconds: float = Field(default=600.0, gt=0, le=LONGEST)  # retries double up to this gap
     digest_period: Literal["weekly", "daily"] = "weekly"
     log_level: LogLevel = "INFO"
 

@@ -16,8 +16,11 @@ LOCK_NAME = "rdv-monitor.lock"
 @contextmanager
 def exclusive(data_dir: Path) -> Iterator[None]:
     """Hold the data directory's lock (with our pid in it), or fail with one line naming the holder."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UserError(f"{data_dir / LOCK_NAME}: cannot open the lock file: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

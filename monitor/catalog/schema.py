@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import time
 from typing import Any, Literal
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 WATCH_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+MAX_DURATION_DAYS = 366  # longer is a typo, and would overflow date arithmetic
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EVENTS = ("slots", "slots_gone", "unhealthy", "recovered", "captcha", "digest")
@@ -31,6 +33,8 @@ def parse_duration(value: Any) -> float:
         seconds = float(match.group(1)) * UNITS[match.group(2)]
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
+    if not math.isfinite(seconds) or seconds > MAX_DURATION_DAYS * UNITS["d"]:
+        raise ValueError(f"a duration must be at most {MAX_DURATION_DAYS}d, got {value!r}")
     return seconds
 
 
@@ -46,6 +50,10 @@ def check_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {value!r}")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise ValueError(f"not a valid port in URL: {value!r}") from None
     return value.strip()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DatabaseError
 
 from monitor.errors import ConfigError
 
@@ -57,5 +58,7 @@ def upgrade(database_path: Path) -> None:
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+    except DatabaseError as exc:  # not a database, a directory, unreadable...: the user's file to fix
+        raise ConfigError(f"database {database_path}: cannot use it: {exc.orig}") from None
     finally:
         engine.dispose()

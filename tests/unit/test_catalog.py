@@ -78,6 +78,12 @@ BAD_FILES: list[tuple[str, dict[str, Any], str]] = [
     ("url with a typo in the scheme", {"watches": [watch(url="htps://pprdv.fr/booking/create/1")]}, "watches[0].url:"),
     ("url without host", {"watches": [watch(url="https:///booking/create/989")]}, "watches[0].url:"),
     ("url not text", {"watches": [watch(url=989)]}, "watches[0].url:"),
+    ("url with a bad port", {"watches": [watch(url="https://pprdv.fr:99999/booking/create/1")]}, "watches[0].url:"),
+    # a huge or non-finite duration used to pass validate, then crash status/run with an OverflowError
+    ("absurd interval", {"watches": [watch(schedule={"every": "99999999999999999999h"})]}, "schedule.every: a dur"),
+    ("infinite jitter", {"watches": [watch(schedule={"jitter": float("inf")})]}, "schedule.jitter: a duration"),
+    ("nan interval", {"watches": [watch(schedule={"every": float("nan")})]}, "watches[0].schedule.every:"),
+    ("default interval too long", {"defaults": {"schedule": {"every": "400d"}}}, "defaults.schedule.every:"),
     ("watches not a list", {"watches": {"id": "a"}}, "watches:"),
     ("settings unknown", {"settings": {"host_gap": 5}, "watches": []}, "settings.host_gap: unknown setting"),
     ("settings wrong type", {"settings": {"host_gap_seconds": "soon"}, "watches": []}, "settings.host_gap_seconds:"),

@@ -63,6 +63,10 @@ BAD_ENV = [
     ("RDV_MONITOR_HOST_GAP_SECONDS", "-1", "RDV_MONITOR_HOST_GAP_SECONDS: Input should be greater than or equal to 0"),
     ("RDV_MONITOR_PAGE_TIMEOUT_SECONDS", "0", "RDV_MONITOR_PAGE_TIMEOUT_SECONDS: Input should be greater than 0"),
     ("RDV_MONITOR_PORT", "99999", "RDV_MONITOR_PORT:"),
+    # inf/nan/huge durations passed, then crashed status/run (OverflowError) or every timeout
+    ("RDV_MONITOR_CHECK_TIMEOUT_SECONDS", "inf", "RDV_MONITOR_CHECK_TIMEOUT_SECONDS: Input should be a finite"),
+    ("RDV_MONITOR_HOST_GAP_SECONDS", "nan", "RDV_MONITOR_HOST_GAP_SECONDS: Input should be a finite"),
+    ("RDV_MONITOR_MIN_INTERVAL_SECONDS", "1e300", "RDV_MONITOR_MIN_INTERVAL_SECONDS: Input should be less than"),
     ("RDV_MONITOR_MAX_CONCURRENT_CHECKS", "two", "RDV_MONITOR_MAX_CONCURRENT_CHECKS:"),
     ("RDV_MONITOR_FOO", "1", "environment: unknown setting RDV_MONITOR_FOO (known: RDV_MONITOR_CONFIG,"),
     ("RDV_MONITOR_HOSTGAP", "1", "unknown setting RDV_MONITOR_HOSTGAP"),
@@ -106,3 +110,21 @@ def test_a_bad_file_setting_names_the_file(env: dict[str, str], run_cli: Any) ->
     path = Path(env["RDV_MONITOR_CONFIG"])
     write_watches(path, {"settings": {"log_level": "chatty"}, "watches": []})
     one_line_error(run_cli("validate"), f"{path}: settings.log_level:")
+
+
+def test_a_file_that_is_not_a_database_is_one_line(
+    env: dict[str, str], workdir: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_watches(Path(env["RDV_MONITOR_CONFIG"]), {"watches": []})
+    (workdir / "data" / "rdv-monitor.sqlite3").write_bytes(b"not SQLite at all" * 10)
+    one_line_error(run_cli("status"), "rdv-monitor.sqlite3: cannot use it: file is not a database")
+    (workdir / "data" / "rdv-monitor.sqlite3").unlink()
+    (workdir / "data" / "rdv-monitor.sqlite3").mkdir()
+    one_line_error(run_cli("history", "x"), "no watch with id")  # the watch is looked up first
+    one_line_error(run_cli("db", "upgrade"), "rdv-monitor.sqlite3: cannot use it:")
+
+
+def test_an_unusable_lock_file_is_one_line(env: dict[str, str], workdir: Path, run_cli: Any) -> None:
+    write_watches(Path(env["RDV_MONITOR_CONFIG"]), {"watches": []})
+    (workdir / "data" / "rdv-monitor.lock").mkdir()
+    one_line_error(run_cli("run"), "rdv-monitor.lock: cannot open the lock file")

@@ -10,6 +10,7 @@ import io
 import logging
 import os
 import secrets
+import stat
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -20,11 +21,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from monitor.catalog import Catalog, load_catalog
+from monitor.catalog import DEFAULT_PREFECTURES, Catalog, load_catalog
 from monitor.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+PRIVATE = 0o600  # the watch file holds Apprise URLs (tokens): backups and probes are the owner's only
 
 
 def utcnow() -> datetime:
@@ -42,10 +44,13 @@ def _round_trip() -> YAML:
 class WatchFileWriter:
     """Appends watches to one watch file; one writer at a time, a timestamped backup before each change."""
 
-    def __init__(self, path: Path, backup_dir: Path, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, path: Path, backup_dir: Path, *, clock: Clock = utcnow, prefectures: Path = DEFAULT_PREFECTURES
+    ) -> None:
         self.path = path
         self.backup_dir = backup_dir
         self.clock = clock
+        self.prefectures = prefectures
         self._lock = threading.Lock()
 
     def add_watch(self, entry: Mapping[str, Any]) -> Catalog:
@@ -57,7 +62,7 @@ class WatchFileWriter:
             self._backup(original)
             self._replace(text)
             log.info("watch file %s: added watch %s", self.path, entry.get("id"))
-            return load_catalog(self.path)
+            return load_catalog(self.path, prefectures=self.prefectures)
 
     def _read(self) -> str:
         try:
@@ -95,8 +100,8 @@ class WatchFileWriter:
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         probe = self.backup_dir / f".check-{secrets.token_hex(4)}.yaml"
         try:
-            _write_synced(probe, text)
-            load_catalog(probe)
+            _write_synced(probe, text, PRIVATE)
+            load_catalog(probe, prefectures=self.prefectures)
         except ConfigError as exc:
             raise ConfigError(str(exc).replace(str(probe), str(self.path))) from None
         finally:
@@ -108,14 +113,20 @@ class WatchFileWriter:
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         stamp = self.clock().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         backup = self.backup_dir / f"{self.path.stem}.{stamp}{self.path.suffix or '.yaml'}"
-        _write_synced(backup, original)
+        _write_synced(backup, original, PRIVATE)
         return backup
 
     def _replace(self, text: str) -> None:
-        temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        """Through a symlink to the real file, keeping its permissions (0600 stays 0600)."""
+        real = self.path.resolve()
         try:
-            _write_synced(temp, text)
-            os.replace(temp, self.path)
+            mode = stat.S_IMODE(real.stat().st_mode)
+        except FileNotFoundError:
+            mode = PRIVATE
+        temp = real.with_name(f".{real.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            _write_synced(temp, text, mode)
+            os.replace(temp, real)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EACCES, errno.EPERM, errno.EROFS):
@@ -142,8 +153,10 @@ def _block(entry: Mapping[str, Any]) -> CommentedMap:
     return block
 
 
-def _write_synced(path: Path, text: str) -> None:
+def _write_synced(path: Path, text: str, mode: int | None = None) -> None:
     with path.open("w", encoding="utf-8") as handle:
+        if mode is not None:
+            os.fchmod(handle.fileno(), mode)  # before any byte is written
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())

@@ -41,7 +41,7 @@ def web_server(settings: Settings, storage: Storage, service: Service, broker: A
         catalog=holder,
         service=service,
         broker=broker,
-        writer=WatchFileWriter(settings.config, settings.data_dir / "backups"),
+        writer=WatchFileWriter(settings.config, settings.data_dir / "backups", prefectures=settings.prefectures_dir),
         previewer=_previewer(service),
         exporter=proof_exporter(settings, storage, holder),
         notify_tester=_tester(holder),

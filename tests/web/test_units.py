@@ -115,6 +115,46 @@ def test_an_empty_flow_list_becomes_a_block_list(tmp_path: Path) -> None:
     assert [w["id"] for w in yaml.safe_load(text)["watches"]] == ["lyon"]
 
 
+def test_a_private_watch_file_stays_private_and_so_do_its_backups(tmp_path: Path) -> None:
+    """The watch file holds Apprise URLs with tokens: adding a watch must not make it world-readable."""
+    files = writer(tmp_path)
+    files.path.chmod(0o600)
+    files.add_watch({"id": "lyon", "url": "https://example.org/booking/create/12"})
+    assert files.path.stat().st_mode & 0o777 == 0o600
+    [backup] = (tmp_path / "backups").iterdir()
+    assert backup.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_symlinked_watch_file_is_written_through_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "conf" / "watches.yaml"
+    real.parent.mkdir()
+    real.write_text(FILE, encoding="utf-8")
+    link = tmp_path / "rdv-monitor.yaml"
+    link.symlink_to(real)
+    WatchFileWriter(link, tmp_path / "backups").add_watch(
+        {"id": "lyon", "url": "https://example.org/booking/create/12"}
+    )
+    assert link.is_symlink()
+    assert "- id: lyon" in real.read_text(encoding="utf-8")
+    assert sorted(p.name for p in real.parent.iterdir()) == ["watches.yaml"]  # no temp file left
+
+
+def test_the_writer_reads_prefecture_entries_from_the_configured_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "13-test.yaml").write_text(
+        'department: "13"\nname: Test\ndemarches:\n  - id: guichet\n    label: Guichet\n'
+        "    url: https://example.org/booking/create/5\n    platform: ezbooking\n"
+        '    options: {planning: "6"}\n    source: a test\n',
+        encoding="utf-8",
+    )
+    path = tmp_path / "rdv-monitor.yaml"
+    path.write_text(FILE, encoding="utf-8")
+    files = WatchFileWriter(path, tmp_path / "backups", prefectures=folder)
+    catalog = files.add_watch({"id": "test", "prefecture": "13-test/guichet"})
+    assert [w.url for w in catalog.watches][-1] == "https://example.org/booking/create/5"
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [

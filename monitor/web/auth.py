@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request, Response
 
@@ -39,11 +39,24 @@ async def api_auth(request: Request, ctx: Ctx) -> None:
         if not ctx.guard.csrf_ok(session, request.headers.get("x-csrf-token")):
             raise HTTPException(403, "missing or wrong X-CSRF-Token header")
         return
+    if request.method in UNSAFE and session is None and cross_site(request, ctx):
+        raise HTTPException(403, "a write from another site needs Authorization: Bearer <RDV_MONITOR_TOKEN>")
     if not ctx.guard.required or session is not None:
         return
     raise HTTPException(
         401, "a token is required: Authorization: Bearer <RDV_MONITOR_TOKEN>", {"WWW-Authenticate": "Bearer"}
     )
+
+
+def cross_site(request: Request, ctx: WebContext) -> bool:
+    """What the browser says of where a request comes from (without a token, any web page could POST here)."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False  # not sent by a browser page: curl, scripts
+    ours = {request.headers.get("host", "").lower(), urlsplit(ctx.settings.public_url or "").netloc.lower()}
+    return urlsplit(origin).netloc.lower() not in ours - {""}
 
 
 async def page_auth(request: Request, ctx: Ctx) -> None:

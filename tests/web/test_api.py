@@ -223,6 +223,18 @@ def test_without_a_token_only_loopback_hosts_are_served(open_web: Web) -> None:
     assert rebound.status_code == 421
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "https://attacker.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}],
+)
+def test_without_a_token_another_site_cannot_trigger_a_check(open_web: Web, headers: dict[str, str]) -> None:
+    """A bodiless POST needs no preflight: any page the person visits could queue checks on loopback."""
+    reply = open_web.client.post("/api/watches/paris/check", headers=headers)
+    assert reply.status_code == 403
+    assert open_web.client.post("/api/watches/paris/check", headers={"Origin": "https://127.0.0.1"}).status_code == 202
+    assert open_web.client.post("/api/watches/paris/check").status_code == 202  # curl, scripts
+
+
 def test_without_a_token_json_is_required_on_assist(open_web: Web) -> None:
     # A cross-site page can post a form or text/plain without a preflight, never application/json.
     reply = open_web.client.post("/api/assist/abc", content='{"answer": "X"}', headers={"Content-Type": "text/plain"})

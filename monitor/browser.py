@@ -114,7 +114,14 @@ class Browser:
 
     async def _launch_at(self, playwright: Playwright, path: Path) -> PlaywrightBrowser:
         self.executable = str(path)
-        return await playwright.chromium.launch(executable_path=str(path), args=list(QUIET_ARGS), handle_sigint=False)
+        try:
+            return await playwright.chromium.launch(
+                executable_path=str(path), args=list(QUIET_ARGS), handle_sigint=False
+            )
+        except Error as exc:  # not a Chromium, not executable, missing libraries: one line, not a traceback
+            where = "RDV_MONITOR_BROWSER_PATH: " if path == self.forced else ""
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ConfigError(f"{where}cannot launch {path} as Chromium: {first[:200]}") from None
 
     @asynccontextmanager
     async def context(self) -> AsyncIterator[BrowserContext]:

@@ -359,3 +359,18 @@ def test_a_missing_forced_browser_is_one_line(
     assert result.code == 2
     assert result.err_lines == [f"rdv-monitor: RDV_MONITOR_BROWSER_PATH: no such file: {workdir / 'no-chromium'}"]
     assert site.hits() == []
+
+
+def test_a_forced_browser_that_is_not_chromium_is_one_line(
+    serve: Any, env: dict[str, str], workdir: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site, url = serve(EzState())
+    write_watches(Path(env["RDV_MONITOR_CONFIG"]), {"watches": [{"id": WATCH_ID, "url": url}]})
+    fake = workdir / "not-chromium"
+    fake.write_text("not a program\n", encoding="utf-8")  # a file, but no browser: it was a Playwright traceback
+    monkeypatch.setenv("RDV_MONITOR_BROWSER_PATH", str(fake))
+    result = run_cli("check", WATCH_ID, "--json")
+    assert result.code == 2
+    assert len(result.err_lines) == 1
+    assert result.err_lines[0].startswith(f"rdv-monitor: RDV_MONITOR_BROWSER_PATH: cannot launch {fake} as Chromium: ")
+    assert site.hits() == []

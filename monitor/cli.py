@@ -50,7 +50,7 @@ def build_parser() -> Parser:
     history = sub.add_parser("history", help="attempts of a watch, newest first")
     history.add_argument("watch")
     history.add_argument("--json", action="store_true", help="print a JSON list")
-    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--limit", type=positive, default=50, help="how many attempts (default 50)")
     dbp = sub.add_parser("db", help="database maintenance")
     dbp.add_argument("action", choices=["upgrade"])
     sub.add_parser("run", help="run the service: every watch checked on its schedule until SIGTERM/SIGINT")
@@ -61,6 +61,13 @@ def build_parser() -> Parser:
     notify.add_argument("url", nargs="?", help="an Apprise URL (default: every notify target of the watch file)")
     proof.add_parsers(sub)
     return parser
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

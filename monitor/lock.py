@@ -51,5 +51,16 @@ def holder_pid(data_dir: Path) -> int | None:
     except ProcessLookupError:
         return None
     except PermissionError:
-        return pid
-    return pid
+        pass
+    return pid if _is_ours(pid) else None
+
+
+def _is_ours(pid: int) -> bool:
+    """Whether pid still runs rdv-monitor (after a SIGKILL the file keeps a pid the system may reuse)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # no /proc to ask (not Linux): trust the live pid
+    return b"rdv-monitor" in command or b"monitor.cli" in command

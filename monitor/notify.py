@@ -283,10 +283,17 @@ class Notifier:
     async def _deliver(self, target: Target, rows: Sequence[Notification]) -> int:
         delivered = 0
         for row in rows:
+            if not await asyncio.to_thread(self._still_ours, row):
+                log.info("notification %d: taken over by another sender, skipped", row.id)
+                continue
             error = await send(target, Message.from_payload(row.payload), data_dir=self.settings.data_dir)
             await asyncio.to_thread(self._settle, target, row, error)
             delivered += error is None
         return delivered
+
+    def _still_ours(self, row: Notification) -> bool:
+        with self.storage.writer() as session, session.begin():
+            return outbox.renew_lease(session, row.id, held_until=row.next_attempt_at, now=self.clock()) is not None
 
     def _settle(self, target: Target, row: Notification, error: str | None) -> None:
         now = self.clock()

@@ -139,7 +139,7 @@ class Checker:
                 shot = await _screenshot(page)
                 return observation, Capture(screenshot=shot, html=observation.html, captcha=captcha)
         except Exception as exc:
-            log.warning("check %s: browser failure: %s", watch.id, exc)
+            log.warning("check %s: browser failure: %s", watch.id, _describe(exc))
             observation = Observation(
                 final_url=watch.url, http_status=None, html="", facts={"navigation_error": _describe(exc)}
             )

@@ -6,6 +6,7 @@ Flow: conditions (/0) -> guichet choice (/1, skipped for one desk) -> no slot (/
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -63,7 +64,7 @@ class EzBooking(Platform):
                 chosen = _choose(choices, options.planning)
                 if chosen is None:
                     return await tracker.observe(choices=choices, planning=options.planning)
-                await page.locator(f"input[name=planning][value='{chosen}']").check()
+                await page.locator(f"input[name=planning][value={json.dumps(chosen)}]").check()
                 await _next(page)
             elif step == 3 and await _has_plain_next(page):
                 await _next(page)

@@ -138,6 +138,21 @@ def claim_due(session: Session, *, now: datetime, targets: Collection[str], limi
     return [_value(row) for row in rows]
 
 
+def renew_lease(session: Session, row_id: int, *, held_until: datetime, now: datetime) -> datetime | None:
+    """Extend our lease on a row just before sending it, if it is still ours (compare-and-set on the lease).
+
+    A sender whose lease ran out while earlier rows were slow to send finds the row taken or delivered by
+    another sender and must skip it: this is what keeps a notification from going out twice.
+    """
+    until = now + LEASE
+    taken = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id, OutboxRow.delivered_at.is_(None), OutboxRow.next_attempt_at == held_until)
+        .values(next_attempt_at=until)
+    )
+    return until if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
 def mark_delivered(session: Session, row_id: int, *, now: datetime) -> None:
     session.execute(
         update(OutboxRow)

@@ -244,6 +244,17 @@ async def test_the_configured_planning_is_chosen(browser: Browser, storage: Stor
 
 
 @in_module_loop
+async def test_a_guichet_id_with_quotes_is_chosen_like_any_other(
+    browser: Browser, storage: Storage, workdir: Path, serve: Any
+) -> None:
+    odd = {"99'1": "Guichet d'accueil", "990": "Autre"}
+    site, url = serve(EzState(guichets=odd))
+    result = await check(browser, storage, workdir, url, None, planning="99'1")
+    assert result.status is Status.NO_SLOT
+    assert site.state.chosen == ["99'1"]
+
+
+@in_module_loop
 async def test_a_configured_planning_that_is_not_offered_is_unknown(
     browser: Browser, storage: Storage, workdir: Path, serve: Any
 ) -> None:

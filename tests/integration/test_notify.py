@@ -22,7 +22,7 @@ from monitor.evidence import Capture, EvidenceStore
 from monitor.notify import Notifier, retry_delay
 from monitor.storage import Storage
 from monitor.storage.models import OutboxRow
-from monitor.storage.outbox import pending_notifications
+from monitor.storage.outbox import LEASE, pending_notifications
 from tests.conftest import write_watches
 from tests.sites.ezbooking import EzBookingSite, EzState
 from tests.sites.server import LocalServer
@@ -316,3 +316,22 @@ async def test_a_real_slot_release_notifies_once(env: dict[str, str], storage: S
     (stamped,) = [f for f in first.files if f.kind == "stamped"]
     assert hashlib.sha256(shot).hexdigest() == stamped.sha256
     assert outbox_rows(storage) == 1
+
+
+async def test_a_sender_whose_lease_ran_out_never_sends_a_second_time(
+    storage: Storage, settings: Settings, sink: JsonSink
+) -> None:
+    """A slow target can outlast the lease on rows a sender holds; another sender then owns them, and the
+    first must skip them rather than send the same notification again."""
+    start = datetime.now(UTC)
+    clock = [start]
+    first = notifier_for(storage, settings, NotifySpec(url=sink.url), clock=lambda: clock[0])
+    record(storage, first, WATCH, Status.SLOTS_AVAILABLE, at=start)
+    stale = first._claim()
+    assert len(stale) == 1
+    clock[0] = start + LEASE + timedelta(seconds=1)  # the first sender got stuck past its lease
+    second = notifier_for(storage, settings, NotifySpec(url=sink.url), clock=lambda: clock[0])
+    assert await second.deliver_due() == 1
+    assert await first._deliver(first.targets[0], stale) == 0
+    assert sink.titles() == ["Créneaux disponibles : Remise"]
+    assert not pending_notifications(storage)

@@ -176,7 +176,15 @@ def test_watches_lists_id_platform_title_and_url(env: dict[str, str], run_cli: A
         (("history", "lyon"), "no watch with id 'lyon'"),
         (("check",), "check: the following arguments are required: watch"),
         (("history",), "history: the following arguments are required: watch"),
-        (("history", "paris-remise-titre", "--limit", "ten"), "--limit: invalid int value: 'ten'"),
+        (
+            ("history", "paris-remise-titre", "--limit", "ten"),
+            "--limit: expected a whole number of at least 1, got 'ten'",
+        ),
+        (
+            ("history", "paris-remise-titre", "--limit", "-1"),
+            "--limit: expected a whole number of at least 1, got '-1'",
+        ),
+        (("history", "paris-remise-titre", "--limit", "0"), "--limit: expected a whole number of at least 1, got '0'"),
         (("db", "downgrade"), "invalid choice: 'downgrade'"),
         (("explode",), "invalid choice: 'explode'"),
         ((), "the following arguments are required: command"),

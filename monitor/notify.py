@@ -161,6 +161,7 @@ class Notifier:
 
     def in_transaction(self, session: Session, watch: Watch, result: CheckResult) -> None:
         """Queue the events this attempt fires. A failure here is logged, never allowed to lose the attempt."""
+        self.watches[watch.id] = watch  # a watch added from the dashboard joins the digest once checked
         if not self.targets or result.seq is None:
             return
         try:

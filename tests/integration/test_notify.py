@@ -257,6 +257,18 @@ async def test_weekly_digest_is_queued_once_per_week(storage: Storage, settings:
     assert "« Lyon »\n- sur la période : aucune tentative" in body
 
 
+async def test_a_watch_added_while_running_joins_the_digest(
+    storage: Storage, settings: Settings, sink: JsonSink
+) -> None:
+    monday = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    notifier = notifier_for(storage, settings, NotifySpec(url=sink.url, events=("digest",)), clock=lambda: monday)
+    added = Watch(id="nice", url="https://nice.example.test/booking/create/7", platform="ezbooking", label="Nice")
+    record(storage, notifier, added, Status.NO_SLOT, at=monday - timedelta(days=2))
+    assert await notifier.tick() == 1
+    (digest,) = sink.messages
+    assert "« Nice »\n- sur la période : 1 tentative" in digest["message"]
+
+
 async def test_no_digest_before_any_attempt(storage: Storage, settings: Settings, sink: JsonSink) -> None:
     notifier = notifier_for(storage, settings, NotifySpec(url=sink.url, events=("digest",)))
     assert await notifier.tick() == 0

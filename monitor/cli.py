@@ -257,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # storage.db logs the one line that matters
         return HANDLERS[args.command](args)
     except UserError as exc:
         print(f"rdv-monitor: {exc}", file=sys.stderr)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError
 
 from monitor.errors import ConfigError
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -57,7 +60,11 @@ def upgrade(database_path: Path) -> None:
         with engine.begin() as connection:
             config = alembic_config(url)
             config.attributes["connection"] = connection
+            before = MigrationContext.configure(connection).get_current_revision()
             command.upgrade(config, "head")
+            after = MigrationContext.configure(connection).get_current_revision()
+        if before != after:
+            log.info("database %s: schema %s -> %s", database_path, before or "(new)", after)
     except DatabaseError as exc:  # not a database, a directory, unreadable...: the user's file to fix
         raise ConfigError(f"database {database_path}: cannot use it: {exc.orig}") from None
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from monitor.browser import Browser
 from monitor.catalog import Catalog, load_catalog
 from monitor.config import Settings, build_settings, config_path, prefectures_path
 from monitor.evidence import EvidenceStore
-from monitor.runner import Checker, CheckListener, HostGate
+from monitor.runner import Checker, CheckListener, HostGate, utcnow
 from monitor.storage import Storage
 
 
@@ -45,13 +46,15 @@ async def checker(
 ) -> AsyncIterator[Checker]:
     """A Checker with a warm browser, closed on exit (with an assistant, `assist: true` watches can be unlocked)."""
     browser = Browser(executable=settings.browser_path, timeout_seconds=settings.page_timeout_seconds)
+    gate = HostGate(settings.host_gap_seconds)
+    gate.remember(await asyncio.to_thread(storage.last_starts_by_host), now=utcnow())
     try:
         await browser.start()
         yield Checker(
             storage=storage,
             browser=browser,
             evidence=EvidenceStore(settings.data_dir),
-            gate=HostGate(settings.host_gap_seconds),
+            gate=gate,
             timeout_seconds=settings.check_timeout_seconds,
             listeners=listeners,
             assistant=assistant,

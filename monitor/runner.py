@@ -6,7 +6,7 @@ import asyncio
 import logging
 import platform as pyplatform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -56,15 +56,25 @@ class HostGate:
         self._locks: dict[str, asyncio.Lock] = {}
         self._last: dict[str, float] = {}
 
+    def remember(self, starts: Mapping[str, datetime], *, now: datetime) -> None:
+        """Count checks recorded before this process (a restart, another `rdv-monitor check`) in the gap."""
+        for host, started in starts.items():
+            ago = max(0.0, (now - started).total_seconds())
+            if ago < self.gap:
+                self._last[host] = self.monotonic() - ago
+
+    def waiting(self, host: str) -> float:
+        """Seconds before a check of host may start."""
+        last = self._last.get(host)
+        return 0.0 if last is None else max(0.0, last + self.gap - self.monotonic())
+
     @asynccontextmanager
     async def turn(self, host: str) -> AsyncIterator[None]:
         lock = self._locks.setdefault(host, asyncio.Lock())
         async with lock:
-            last = self._last.get(host)
-            if last is not None:
-                wait = last + self.gap - self.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
+            wait = self.waiting(host)
+            if wait > 0:
+                await asyncio.sleep(wait)
             self._last[host] = self.monotonic()
         yield
 

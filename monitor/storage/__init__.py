@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -96,6 +97,17 @@ class Storage:
         query = select(CheckRow).join(sub, (CheckRow.watch_id == sub.c.watch_id) & (CheckRow.seq == sub.c.seq))
         with self.session() as session:
             return {row.watch_id: to_result(row) for row in session.scalars(query)}
+
+    def last_starts_by_host(self) -> dict[str, datetime]:
+        """When the latest recorded check of each host started (host of the watch URL), for the host gap."""
+        query = select(CheckRow.url, func.max(CheckRow.started_at)).group_by(CheckRow.url)
+        latest: dict[str, datetime] = {}
+        with self.session() as session:
+            for url, started in session.execute(query):
+                host = urlsplit(url).hostname or ""
+                if started is not None and (host not in latest or started > latest[host]):
+                    latest[host] = started
+        return latest
 
     def count_checks(self, watch_id: str) -> int:
         with self.session() as session:

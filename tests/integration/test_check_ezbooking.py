@@ -130,6 +130,16 @@ def stored(workdir: Path) -> CheckResult:
         storage.close()
 
 
+def test_two_separate_check_commands_keep_the_host_gap(serve: Any, env: dict[str, str], workdir: Path) -> None:
+    """The gap between two checks of one host holds across processes (a manual check beside the service)."""
+    site, url = serve(EzState())
+    first = cli_check(workdir, url, RDV_MONITOR_HOST_GAP_SECONDS="3")
+    second = cli_check(workdir, url, RDV_MONITOR_HOST_GAP_SECONDS="3")
+    gap = datetime.fromisoformat(second["started_at"]) - datetime.fromisoformat(first["started_at"])
+    assert gap.total_seconds() >= 3
+    assert len(site.hits(PREFIX)) >= 2
+
+
 def test_no_slot_behind_a_cookie_banner(serve: Any, env: dict[str, str], workdir: Path, run_cli: Any) -> None:
     site, url = serve(EzState(availability="none", cookie_banner=True))
     data = cli_check(workdir, url)

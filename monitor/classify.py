@@ -156,19 +156,10 @@ class Document:
                 best = said
         return best
 
-    def line_starting(self, marker: str) -> str | None:
-        """The visible sentence that starts with marker (original case kept), e.g. 'Dernière mise en ligne …'."""
-        wanted = normalise(marker)
-        for chunk in visible_strings(self.tree):
-            clean = SPACES.sub(" ", unicodedata.normalize("NFKC", chunk).translate(APOSTROPHES)).strip()
-            if clean.casefold().startswith(wanted):
-                return clean
-        return None
-
     def block_starting(self, marker: str, *, limit: int = 300) -> str | None:
         """The visible text of the element that starts with marker, grown to its parent while that stays short.
 
-        Catches 'Dernière mise en ligne : <b>lundi 7 décembre</b>' whole, where line_starting stops at the tag.
+        Catches 'Dernière mise en ligne : <b>lundi 7 décembre</b>' whole, not only the text before the tag.
         """
         wanted = normalise(marker)
         for element in self.tree.iter():
@@ -189,10 +180,7 @@ class Document:
 
 def shown_text(element: Any) -> str:
     """What a person reads inside element, original case, one space between pieces (hidden parts left out)."""
-    chunks = [element.text or ""]
-    for child in element:
-        _collect(child, chunks)
-    return SPACES.sub(" ", unicodedata.normalize("NFKC", " ".join(chunks)).translate(APOSTROPHES)).strip()
+    return SPACES.sub(" ", unicodedata.normalize("NFKC", " ".join(_own_chunks(element))).translate(APOSTROPHES)).strip()
 
 
 def _grown(element: Any, limit: int) -> str:
@@ -249,12 +237,7 @@ def is_shown(element: Any) -> bool:
 
 def visible_text(element: Any) -> str:
     """The normalised text a person can see inside element (not its tail): hidden parts and scripts left out."""
-    if not is_shown(element):
-        return ""
-    chunks = [element.text or ""]
-    for child in element:
-        _collect(child, chunks)
-    return normalise(" ".join(chunks))
+    return normalise(" ".join(_own_chunks(element))) if is_shown(element) else ""
 
 
 def generic_findings(doc: Document) -> Findings:

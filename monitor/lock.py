@@ -63,4 +63,5 @@ def _is_ours(pid: int) -> bool:
         return False
     except OSError:
         return True  # no /proc to ask (not Linux): trust the live pid
-    return b"rdv-monitor" in command or b"monitor.cli" in command
+    args = command.split(b"\0")
+    return any(os.path.basename(arg) == b"rdv-monitor" for arg in args) or b"monitor.cli" in args

@@ -88,10 +88,10 @@ def test_an_empty_page_parses() -> None:
     assert doc("   ").select("form") == []
 
 
-def test_line_starting_returns_the_visible_sentence() -> None:
-    page = doc("<p>Dernière  mise en ligne\u00a0: lundi</p><p>autre</p>")
-    assert page.line_starting("derniere mise") is None
-    assert page.line_starting("Dernière mise en ligne") == "Dernière mise en ligne : lundi"
+def test_block_starting_returns_the_visible_block_whole() -> None:
+    page = doc("<p>Dernière  mise en ligne\u00a0: <b>lundi</b></p><p>autre</p>")
+    assert page.block_starting("Mise en ligne") is None
+    assert page.block_starting("Dernière mise en ligne") == "Dernière mise en ligne : lundi"
 
 
 # -- the precedence --------------------------------------------------------------------------------------------

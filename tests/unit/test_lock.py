@@ -36,8 +36,11 @@ def test_a_pid_left_by_a_killed_service_and_reused_by_another_program_is_not_a_h
 
 
 def test_a_live_rdv_monitor_process_is_the_holder(tmp_path: Path) -> None:
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "rdv-monitor", "run"])
+    code = "import time; print('ready', flush=True); time.sleep(60)"
+    process = subprocess.Popen([sys.executable, "-c", code, "rdv-monitor", "run"], stdout=subprocess.PIPE)
     try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"ready\n"  # exec'd: /proc shows its own command line now
         (tmp_path / LOCK_NAME).write_text(f"{process.pid}\n", encoding="ascii")
         assert holder_pid(tmp_path) == process.pid
     finally:

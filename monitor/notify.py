@@ -61,10 +61,20 @@ class Target:
 
 def make_target(url: str, *, name: str, field: str, spec: NotifySpec | None = None, source: str = "") -> Target:
     """A Target, once Apprise accepts the URL; else a one-line ConfigError naming the field."""
-    if not apprise.Apprise().add(url):
+    if not _accepted(url):
         where = f"{source}: {field}" if source else field
         raise ConfigError(f"{where}: not a URL Apprise can use ({redact(url)}); see the Apprise URL syntax")
     return Target(name=name, url=url, key=url_fingerprint(url), label=redact(url), spec=spec or NotifySpec(url=url))
+
+
+def _accepted(url: str) -> bool:
+    """Whether Apprise can use the URL, without its own log line (it quotes the URL, path tokens included)."""
+    logger = logging.getLogger("apprise")
+    was, logger.disabled = logger.disabled, True
+    try:
+        return bool(apprise.Apprise().add(url))
+    finally:
+        logger.disabled = was
 
 
 def targets_from(specs: Sequence[NotifySpec], *, source: str) -> tuple[Target, ...]:

@@ -293,6 +293,24 @@ def test_validate_rejects_a_bad_notify_url_in_one_line(
     assert "bad-token-only" not in err
 
 
+@pytest.mark.parametrize("url", ["garbage-s3cr3tvalue", "jsn://bob:pw@hooks.example.org/abc/S3CR3TPATH"])
+def test_validate_does_not_let_apprise_log_a_bad_url(
+    env: dict[str, str],
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    url: str,
+) -> None:
+    document = {"watches": [{"id": "paris", "url": WATCH.url}], "notify": [{"url": url}]}
+    write_watches(workdir / "rdv-monitor.yaml", document)
+    assert main(["validate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "notify[0].url" in err
+    assert "S3CR3T" not in err.upper()
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("apprise")] == []
+
+
 def test_notify_test_command_reports_each_target(
     env: dict[str, str], workdir: Path, sink: JsonSink, capsys: pytest.CaptureFixture[str]
 ) -> None:

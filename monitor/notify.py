@@ -95,14 +95,16 @@ def dashboard_url(settings: Settings) -> str:
 
 
 def quiet_apprise() -> None:
-    """Apprise's DEBUG lines print whole service URLs, tokens included: never let them through."""
-    logger = logging.getLogger("apprise")
-    if logger.getEffectiveLevel() < logging.INFO:
-        logger.setLevel(logging.INFO)
+    """Apprise's DEBUG lines, and urllib3's under it, print service URLs and paths, tokens included."""
+    for name in ("apprise", "urllib3"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 async def send(target: Target, message: Message, *, data_dir: Path) -> str | None:
     """Deliver one message now. None when the service accepted it, else why not (tokens masked)."""
+    quiet_apprise()
     asset = apprise.AppriseAsset(app_id="rdv-monitor", app_desc="rdv-monitor")
     service = apprise.Apprise(asset=asset)
     service.add(target.url)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -323,6 +325,26 @@ def test_notify_test_command_reports_each_target(
     assert main(["notify", "test", sink.url]) == 1
     assert "URL json://127.0.0.1/" in capsys.readouterr().out
     assert main(["notify", "test", "nope://x"]) == 2
+
+
+def test_notify_test_at_debug_level_logs_no_token(
+    env: dict[str, str], workdir: Path, sink: JsonSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_watches(workdir / "rdv-monitor.yaml", {"watches": [{"id": "paris", "url": WATCH.url}]})
+    os.environ["RDV_MONITOR_LOG_LEVEL"] = "DEBUG"
+    caplog.set_level(logging.DEBUG)
+    loggers = [logging.getLogger(name) for name in ("apprise", "urllib3")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.NOTSET)  # as in a fresh `rdv-monitor` process
+    try:
+        secret = sink.url.replace("json://", "json://user:T0KENxyz@").replace("/hook", "/hook/PATHs3cret")
+        assert main(["notify", "test", secret]) == 0
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+    assert "T0KENxyz" not in caplog.text
+    assert "PATHs3cret" not in caplog.text
 
 
 @pytest.mark.browser

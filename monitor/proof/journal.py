@@ -254,8 +254,8 @@ def _row(entry: Entry) -> list[str]:
     payload, local = entry.payload, entry.checked_at.astimezone(fr.PARIS)
     http = payload.get("http_status")
     server = parse_http_date(entry.details.get("server_date"))
-    url = str(payload.get("final_url", ""))
-    wrapped = "\n".join(url[i : i + URL_CHARS] for i in range(0, len(url), URL_CHARS)) or "-"
+    note, url = _shown_url(entry)
+    wrapped = note + ("\n".join(url[i : i + URL_CHARS] for i in range(0, len(url), URL_CHARS)) or "-")
     clock = f"serveur : {server:%d/%m/%Y %H:%M:%S} UTC" if server else "serveur : heure non reçue"
     capture = entry.file_hash("stamped") if entry.capture else None
     return [
@@ -265,6 +265,15 @@ def _row(entry: Entry) -> list[str]:
         f"{wrapped}\n{clock}",
         f"capture  {capture or latin1(entry.note or 'absente')}\nenreg.   {entry.record_hash}",  # Courier
     ]
+
+
+def _shown_url(entry: Entry) -> tuple[str, str]:
+    """The final URL; when no page was reached (about:blank, nothing), the URL that was asked for, said so."""
+    final = str(entry.payload.get("final_url") or "")
+    asked = str(entry.details.get("watch_url") or "")
+    if asked and (not final or final.startswith("about:")):
+        return "aucune page reçue ; URL demandée :\n", asked
+    return "", final
 
 
 def _list_style(fonts: Fonts) -> list[Any]:

@@ -41,7 +41,14 @@ def page_png(text: str, size: tuple[int, int] = (480, 160)) -> bytes:
 
 
 def record(
-    storage: Storage, data: Path, at: datetime, status: Status, *, watch: Watch = WATCH, label: bool = True
+    storage: Storage,
+    data: Path,
+    at: datetime,
+    status: Status,
+    *,
+    watch: Watch = WATCH,
+    label: bool = True,
+    final_url: str | None = None,
 ) -> CheckResult:
     """One attempt as the runner would store it: stamped evidence files, then the chained row."""
     files = EvidenceStore(data).write(watch, at, watch.url, status, Capture(screenshot=page_png(status), html="<p/>"))
@@ -50,6 +57,7 @@ def record(
         "server_date": format_datetime(at - timedelta(seconds=1), usegmt=True),
         "server_ip": "192.0.2.7",
         **({"watch_label": watch.title} if label else {}),
+        **({"watch_url": watch.url} if final_url is not None else {}),
     }
     result = CheckResult(
         watch=watch.id,
@@ -57,7 +65,7 @@ def record(
         reason=REASONS.get(status, "no known marker on the page"),
         started_at=at - timedelta(seconds=2),
         checked_at=at,
-        final_url=watch.url + "/2",
+        final_url=watch.url + "/2" if final_url is None else final_url,
         http_status=502 if status is Status.ERROR else 200,
         files=files,
         details=details,

@@ -159,6 +159,13 @@ def test_the_journal_shows_counts_url_no_slot_message_and_chain_head(export: Exp
     assert "2026-S47" in text
 
 
+def test_an_attempt_that_reached_no_page_shows_the_url_asked_for(export: Export, storage: Storage, data: Path) -> None:
+    record(storage, data, START, Status.ERROR, final_url="about:blank")
+    text = pdf_text(members(export(watch=WATCH).path)[names.JOURNAL])
+    assert "about:blank" not in text
+    assert f"aucune page reçue ; URL demandée : {WATCH.url}" in text
+
+
 def test_the_capture_pdf_numbers_every_capture_with_its_hash(export: Export, stored: list[CheckResult]) -> None:
     files = members(export(watch=WATCH).path)
     reader = pypdf.PdfReader(io.BytesIO(files["02-captures-partie-1.pdf"]))

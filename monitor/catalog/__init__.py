@@ -56,6 +56,8 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        if "expected <block end>" in problem or "mapping values are not allowed" in problem:
+            problem += " (check the indentation: spaces only, the same for items of one list)"
         raise ConfigError(f"{path}:{where}: {problem}") from None
 
 
@@ -139,13 +141,22 @@ def to_watch(path: Path, index: int, spec: WatchSpec) -> Watch:
     )
 
 
+# pydantic's words for the shapes YAML users know as lists and mappings
+PLAIN_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "tuple_type": "expected a list (items starting with '- ')",
+    "list_type": "expected a list (items starting with '- ')",
+    "dict_type": "expected a mapping (key: value lines)",
+    "model_type": "expected a mapping (key: value lines)",
+}
+
+
 def describe(exc: ValidationError, raw: Any, *, root: str = "") -> str:
     """The first validation error as 'field.path: message' (the path under root when given)."""
     err = exc.errors()[0]
     loc = _location((root, *err["loc"]) if root else err["loc"])
     message = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        message = "unknown key"
+    message = PLAIN_MESSAGES.get(err["type"], message)
     return f"{loc}: {message}" if loc else message
 
 

@@ -134,8 +134,14 @@ def test_an_unrecognisable_url_asks_for_a_platform(env: dict[str, str], run_cli:
         ("watches:\n\t- id: a\n", "line 2"),
         ("- just\n- a list\n", "expected a mapping"),
         ("just words", "expected a mapping"),
+        ("watches:\n  - id: a\n    url: https://x.fr/booking/create/1\n   label: b\n", "check the indentation"),
+        ("watches:\n  id: a\n", "watches: expected a list (items starting with '- ')"),
+        (
+            "watches:\n  - id: a\n    url: https://x.fr/booking/create/1\n    options: [1]\n",
+            "watches[0].options: expected a mapping (key: value lines)",
+        ),
     ],
-    ids=["unclosed flow", "tab indent", "a list", "a scalar"],
+    ids=["unclosed flow", "tab indent", "a list", "a scalar", "shifted key", "map for a list", "list for a map"],
 )
 def test_invalid_yaml_is_one_line_naming_the_file(text: str, needle: str, env: dict[str, str], run_cli: Any) -> None:
     Path(env["RDV_MONITOR_CONFIG"]).write_text(text, encoding="utf-8")

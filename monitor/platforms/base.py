@@ -84,6 +84,11 @@ class DocumentTracker:
         if request.is_navigation_request() and request.frame == self.page.main_frame:
             self.response = response
 
+    @property
+    def ok(self) -> bool:
+        """Whether the last document answered below 400 (or none answered yet): the walk may go on."""
+        return self.response is None or self.response.status < 400
+
     async def observe(self, **facts: Any) -> Observation:
         """Snapshot the page as it is now."""
         page, response = self.page, self.response

@@ -52,7 +52,7 @@ class EzBooking(Platform):
         options: EzBookingOptions = self.options(watch)
         await page.goto(watch.url, wait_until="domcontentloaded")
         for _ in range(MAX_STEPS):
-            if not _ok(tracker):
+            if not tracker.ok:
                 break
             await _accept_cookies(page)
             step = _step(page.url)
@@ -90,10 +90,6 @@ class EzBooking(Platform):
         if _offers_first_free(doc):
             return Findings(slots_available=f"the calendar offers « {FIRST_FREE} »")
         return found
-
-
-def _ok(tracker: DocumentTracker) -> bool:
-    return tracker.response is None or tracker.response.status < 400
 
 
 def _step(url: str) -> int:

@@ -116,7 +116,7 @@ class Page(Platform):
         facts = {"options": options.model_dump(mode="json", exclude={"steps"})}
         await page.goto(watch.url, wait_until="domcontentloaded")
         for index, step in enumerate(options.steps):
-            if tracker.response is not None and tracker.response.status >= 400:
+            if not tracker.ok:
                 break
             try:
                 await _run(page, step)

@@ -67,7 +67,7 @@ class RdvPrefecture(Platform):
     async def visit(self, page: Page, watch: Watch, tracker: DocumentTracker) -> Observation:
         await page.goto(watch.url, wait_until="domcontentloaded")
         for _ in range(MAX_STEPS):
-            if not _ok(tracker):
+            if not tracker.ok:
                 break
             await _settle(page)
             forward = await _way_forward(page)
@@ -103,10 +103,6 @@ class RdvPrefecture(Platform):
         await _follow(page, page.locator(NEXT).first)
         await _settle(page)
         return await tracker.observe()
-
-
-def _ok(tracker: DocumentTracker) -> bool:
-    return tracker.response is None or tracker.response.status < 400
 
 
 async def _settle(page: Page) -> None:

@@ -41,11 +41,6 @@ def find_checks(storage: Storage, where: CheckFilter, *, limit: int = 50, offset
         return [to_result(row) for row in session.scalars(query)]
 
 
-def count_checks(storage: Storage, where: CheckFilter) -> int:
-    with storage.session() as session:
-        return session.scalar(select(func.count()).select_from(CheckRow).where(*where.conditions())) or 0
-
-
 def status_counts(storage: Storage, where: CheckFilter) -> Counter[Status]:
     query = select(CheckRow.status, func.count()).where(*where.conditions()).group_by(CheckRow.status)
     with storage.session() as session:

@@ -148,13 +148,14 @@ def router() -> APIRouter:
 def watch_values(ctx: WebContext, where: browse.CheckFilter, page: int) -> dict[str, Any]:
     checks = browse.find_checks(ctx.storage, where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     grid = views.week_hour_grid(browse.attempt_times(ctx.storage, where))
-    total = browse.count_checks(ctx.storage, where)
+    counts = browse.status_counts(ctx.storage, where)
+    total = sum(counts.values())
     gallery = [(c, f) for c in checks for f in c.files if f.kind == "stamped"][:GALLERY_SIZE]
     return {
         "checks": checks,
         "total": total,
         "pages": max(1, -(-total // PAGE_SIZE)),
-        "counts": browse.status_counts(ctx.storage, where),
+        "counts": counts,
         "grid": grid,
         "levels": views.grid_levels(grid),
         "gallery": gallery,

@@ -60,10 +60,6 @@ class Scheduler:
     def keys(self) -> frozenset[str]:
         return frozenset(job.id for job in self._aps.get_jobs())
 
-    @property
-    def running(self) -> bool:
-        return bool(self._aps.running)
-
     def pause(self) -> None:
         """Stop firing timers (they stay known)."""
         if self._aps.running:

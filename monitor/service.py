@@ -14,7 +14,7 @@ import random
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -216,15 +216,7 @@ class Service:
         if self._state == "running":
             self._sync(replan=True)
 
-    def status(self) -> list[WatchStatus]:
-        """Every watch's status, with the live timers of this service."""
-        found = statuses(self.settings, self.catalog, self.storage, now=self.clock())
-        return [self._live(s) for s in found]
-
     # ----- scheduling -----
-
-    def _live(self, status: WatchStatus) -> WatchStatus:
-        return replace(status, next_check=self.next_run(status.watch), checking=status.watch in self._inflight)
 
     def _sync(self, *, replan: bool) -> None:
         """Make the timers match the catalog: one per watch that is not being checked."""

@@ -41,10 +41,6 @@ class Notification:
     last_error: str | None
     delivered_at: datetime | None
 
-    @property
-    def title(self) -> str:
-        return str(self.payload.get("title", ""))
-
 
 def _value(row: OutboxRow) -> Notification:
     return Notification(
@@ -179,12 +175,6 @@ def next_due(session: Session, *, targets: Collection[str]) -> datetime | None:
 
 def undelivered(session: Session) -> list[Notification]:
     query = select(OutboxRow).where(OutboxRow.delivered_at.is_(None)).order_by(OutboxRow.id)
-    return [_value(row) for row in session.scalars(query)]
-
-
-def delivered(session: Session, *, limit: int = 100) -> list[Notification]:
-    """The newest delivered notifications, newest first."""
-    query = select(OutboxRow).where(OutboxRow.delivered_at.is_not(None)).order_by(OutboxRow.id.desc()).limit(limit)
     return [_value(row) for row in session.scalars(query)]
 
 

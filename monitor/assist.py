@@ -12,22 +12,18 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from monitor.domain import Watch
+from monitor.runner import Clock, utcnow
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 MAX_ANSWER = 64  # a captcha code is a few characters; anything longer is a mistake or an attack
 
 
 class AssistError(Exception):
     """The task is unknown, expired or already answered (the web layer turns this into a 404/409)."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def as_data_uri(image: bytes | str) -> str:

@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import get_args
 from zoneinfo import ZoneInfo
 
@@ -86,7 +86,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
         targets = targets_from(app.catalog.notify, source=str(app.catalog.path))
         if not targets:
             raise UserError(f"{app.catalog.path}: notify: no target configured (add one, or give a URL)")
-    errors = asyncio.run(send_test(targets, now=datetime.now(UTC)))
+    errors = asyncio.run(send_test(targets, now=utcnow()))
     for target, error in zip(targets, errors, strict=True):
         print(f"{target.name} {target.label}: {'sent' if error is None else 'FAILED: ' + error}")
     return 0 if not any(errors) else 1

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from monitor.domain import CheckResult, Watch
 from monitor.errors import ConfigError
 from monitor.messages import Message
 from monitor.platforms import get_platform
+from monitor.runner import Clock, utcnow
 from monitor.storage import outbox
 from monitor.storage.outbox import Notification
 
@@ -38,14 +39,9 @@ if TYPE_CHECKING:
     from monitor.storage import Storage
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 IDLE_SECONDS = 30.0  # the sender looks at the outbox at least this often, even when nobody wakes it
 SEND_TIMEOUT_SECONDS = 60.0  # one Apprise call, whatever the service's own timeouts
 STOP_GRACE_SECONDS = 10.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,13 +25,12 @@ from monitor.assist import Assistant
 from monitor.catalog import Catalog
 from monitor.config import Settings
 from monitor.domain import CheckResult, Status, Watch
-from monitor.runner import Checker, CheckListener, HostGate, utcnow
+from monitor.runner import Checker, CheckListener, Clock, HostGate, utcnow
 from monitor.schedule import HISTORY_NEEDED, Last, Plan, Random, last_from, make_plan, next_run
 from monitor.scheduler import Scheduler
 from monitor.storage import Storage
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 RECONCILE = "_reconcile"  # the chore that re-creates a lost timer (timers are keyed by watch id)
 RECONCILE_SECONDS = 300.0
 CANCEL_WAIT_SECONDS = 5.0

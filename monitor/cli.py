@@ -11,12 +11,12 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import get_args
-from zoneinfo import ZoneInfo
 
 from monitor.alerts import fingerprint, redact
 from monitor.app import checker, load_app, open_storage
 from monitor.assist import AssistBroker
 from monitor.config import LogLevel
+from monitor.digest import PARIS
 from monitor.domain import CheckResult
 from monitor.errors import UserError
 from monitor.lock import exclusive, holder_pid
@@ -27,7 +27,6 @@ from monitor.service import Service, WatchStatus, statuses
 from monitor.storage import db
 from monitor.storage.outbox import Notification, pending_notifications
 
-PARIS = ZoneInfo("Europe/Paris")
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -131,7 +130,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
     else:
         for result in results:
-            print(f"{result.checked_at.astimezone(PARIS):%Y-%m-%d %H:%M:%S%z}  {result.status:<16} {result.reason}")
+            print(f"{_paris(result.checked_at)}  {result.status:<16} {result.reason}")
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from playwright.async_api import Browser as PlaywrightBrowser
 from playwright.async_api import BrowserContext, Error, Playwright, ViewportSize, async_playwright
 
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,7 @@ class Browser:
             )
         except Error as exc:  # not a Chromium, not executable, missing libraries: one line, not a traceback
             where = "RDV_MONITOR_BROWSER_PATH: " if path == self.forced else ""
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ConfigError(f"{where}cannot launch {path} as Chromium: {first[:200]}") from None
+            raise ConfigError(f"{where}cannot launch {path} as Chromium: {first_line(exc)}") from None
 
     @asynccontextmanager
     async def context(self) -> AsyncIterator[BrowserContext]:

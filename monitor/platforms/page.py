@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from monitor.classify import Document, Findings, is_shown, normalise, shown_text
 from monitor.domain import Observation, Watch
+from monitor.errors import first_line
 from monitor.platforms.base import DocumentTracker, Platform
 from monitor.platforms.dates import reference_day, slot_times
 
@@ -121,7 +122,7 @@ class Page(Platform):
             try:
                 await _run(page, step)
             except Exception as exc:
-                why = f"steps[{index}] {step.describe()}: {_first_line(exc)}"
+                why = f"steps[{index}] {step.describe()}: {first_line(exc)}"
                 return await tracker.observe(**facts, navigation_error=why)
         await _settle(page)
         return await tracker.observe(**facts)
@@ -154,11 +155,6 @@ async def _settle(page: BrowserPage) -> None:
         await page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
     except Exception:
         return
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def _slots(doc: Document, options: PageOptions) -> Findings | None:

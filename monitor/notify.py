@@ -26,8 +26,7 @@ from monitor.digest import Coverage, Period, coverage, last_closed, next_boundar
 from monitor.domain import CheckResult, Watch
 from monitor.errors import ConfigError
 from monitor.messages import Message
-from monitor.platforms import get_platform
-from monitor.runner import Clock, utcnow
+from monitor.runner import Clock, assisted, utcnow
 from monitor.storage import outbox
 from monitor.storage.outbox import Notification
 
@@ -129,11 +128,6 @@ async def send_test(targets: Sequence[Target], *, now: datetime) -> list[str | N
     """Send the test message to each target; the error of each (None: sent)."""
     message = messages.test_message(now)
     return list(await asyncio.gather(*(send(t, message, data_dir=Path()) for t in targets)))
-
-
-def assisted(watch: Watch) -> bool:
-    """Whether a captcha on this watch is offered to a person live (and announced by the assist broker)."""
-    return watch.assist and get_platform(watch.platform).supports_assist
 
 
 class Notifier:

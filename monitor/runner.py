@@ -79,6 +79,11 @@ class HostGate:
         yield
 
 
+def assisted(watch: Watch) -> bool:
+    """Whether a captcha on this watch is offered to a person live (and announced by the assist broker)."""
+    return watch.assist and get_platform(watch.platform).supports_assist
+
+
 def classify(platform_name: str, observation: Observation) -> Verdict:
     """Generic findings (blocks, proxy errors) merged with the platform's, decided by the fixed precedence."""
     doc = Document(observation)
@@ -170,9 +175,9 @@ class Checker:
 
         Returns the page finally reached and the screenshot of the first captcha a person answered.
         """
-        platform = get_platform(watch.platform)
-        if self.assistant is None or not watch.assist or not platform.supports_assist:
+        if self.assistant is None or not assisted(watch):
             return observation, None
+        platform = get_platform(watch.platform)
         captcha_shot: bytes | None = None
         for attempt in range(1, MAX_ASSIST_ROUNDS + 1):
             image = await _captcha_image(platform, page, observation, watch.platform)

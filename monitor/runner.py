@@ -232,7 +232,7 @@ class Checker:
 
 async def _captcha_image(platform: Platform, page: Page, obs: Observation, name: str) -> bytes | str | None:
     """The captcha a person could answer, when the page is classified captcha and the platform can show it."""
-    if classify(name, obs).status is not Status.CAPTCHA:
+    if (await asyncio.to_thread(classify, name, obs)).status is not Status.CAPTCHA:  # lxml: off the event loop
         return None
     try:
         return await platform.captcha_image(page)

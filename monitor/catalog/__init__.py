@@ -76,7 +76,7 @@ def validated(path: Path, model: type[Parsed], raw: dict[str, Any]) -> Parsed:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {describe(exc, raw)}") from None
+        raise ConfigError(f"{path}: {describe(exc)}") from None
 
 
 def resolve(path: Path, parsed: WatchFile, prefectures: Path = DEFAULT_PREFECTURES) -> Catalog:
@@ -120,17 +120,7 @@ def to_watch(path: Path, index: int, spec: WatchSpec) -> Watch:
     where = f"{path}: watches[{index}]"
     if spec.url is None:
         raise ConfigError(f"{where}.url: Field required (or name a prefectures/ entry with prefecture:)")
-    name = spec.platform or recognise(spec.url)
-    if name is None:
-        raise ConfigError(f"{where}.platform: cannot recognise the platform from the URL; set one of: {known()}")
-    try:
-        platform = get_platform(name)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}.platform: {exc}") from None
-    try:
-        options = platform.Options.model_validate(spec.options)
-    except ValidationError as exc:
-        raise ConfigError(f"{where}.{describe(exc, spec.options, root='options')}") from None
+    name, options = platform_options(where, spec.url, spec.platform, spec.options)
     return Watch(
         id=spec.id,
         url=spec.url,
@@ -139,6 +129,19 @@ def to_watch(path: Path, index: int, spec: WatchSpec) -> Watch:
         options=MappingProxyType(options.model_dump(exclude_none=True)),
         assist=spec.assist,
     )
+
+
+def platform_options(where: str, url: str, platform: str | None, options: dict[str, Any]) -> tuple[str, BaseModel]:
+    """The platform named (or recognised from url) and options validated by its model; errors name where."""
+    name = platform or recognise(url)
+    if name is None:
+        raise ConfigError(f"{where}.platform: cannot recognise the platform from the URL; set one of: {known()}")
+    try:
+        return name, get_platform(name).Options.model_validate(options)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}.platform: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{where}.{describe(exc, root='options')}") from None
 
 
 # pydantic's words for the shapes YAML users know as lists and mappings
@@ -151,7 +154,7 @@ PLAIN_MESSAGES = {
 }
 
 
-def describe(exc: ValidationError, raw: Any, *, root: str = "") -> str:
+def describe(exc: ValidationError, *, root: str = "") -> str:
     """The first validation error as 'field.path: message' (the path under root when given)."""
     err = exc.errors()[0]
     loc = _location((root, *err["loc"]) if root else err["loc"])

@@ -10,12 +10,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from monitor.catalog import describe, read_yaml, unique_ids, validated
+from monitor.catalog import platform_options, read_yaml, unique_ids, validated
 from monitor.catalog.schema import Schedule, Strict, WatchSpec, Window, check_id, check_url
 from monitor.errors import ConfigError
-from monitor.platforms import get_platform, known, recognise
 
 DEPARTMENT = r"^(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])$"
 
@@ -84,16 +83,7 @@ def load_prefecture(path: Path) -> tuple[Demarche, ...]:
 
 def _demarche(path: Path, index: int, spec: PrefectureSpec, item: DemarcheSpec) -> Demarche:
     where = f"{path}: demarches[{index}]"
-    name = item.platform or recognise(item.url)
-    if name is None:
-        raise ConfigError(f"{where}.platform: cannot recognise the platform from the URL; set one of: {known()}")
-    try:
-        platform = get_platform(name)
-        options = platform.Options.model_validate(item.options)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}.platform: {exc}") from None
-    except ValidationError as exc:
-        raise ConfigError(f"{where}.{describe(exc, item.options, root='options')}") from None
+    name, options = platform_options(where, item.url, item.platform, item.options)
     return Demarche(
         key=f"{path.stem}/{item.id}",
         prefecture=spec.name,

@@ -219,12 +219,12 @@ class Service:
 
     def _sync(self, *, replan: bool) -> None:
         """Make the timers match the catalog: one per watch that is not being checked."""
-        wanted = {w.id for w in scheduled(self.catalog)}
-        for key in self._scheduler.keys() - wanted - {RECONCILE}:
+        wanted = [w.id for w in scheduled(self.catalog)]
+        for key in self._scheduler.keys() - set(wanted) - {RECONCILE}:
             self._scheduler.cancel(key)
-        for watch in scheduled(self.catalog):
-            if watch.id not in self._inflight and (replan or self._scheduler.when(watch.id) is None):
-                self._plan(watch.id)
+        for watch_id in wanted:
+            if watch_id not in self._inflight and (replan or self._scheduler.when(watch_id) is None):
+                self._plan(watch_id)
 
     async def _reconcile(self) -> None:
         self._sync(replan=False)
@@ -293,12 +293,9 @@ class Service:
             log.warning("second %s: abandoning running checks now", signal.Signals(signum).name)
             self._hurry.set()
             return
-        log.info("%s received: stopping (running checks get %.0f s)", signal.Signals(signum).name, self._grace)
+        grace = self.settings.stop_grace_seconds
+        log.info("%s received: stopping (running checks get %.0f s)", signal.Signals(signum).name, grace)
         stop.set()
-
-    @property
-    def _grace(self) -> float:
-        return self.settings.stop_grace_seconds
 
     async def _drain(self, grace: float) -> None:
         """Wait up to `grace` seconds for running checks, then cancel what is left (nothing of it is stored)."""

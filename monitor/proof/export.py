@@ -11,13 +11,14 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.chain import CHAIN_VERSION, record_hash, record_payload
+from monitor.digest import paris_midnight
 from monitor.domain import CheckResult, Watch
 from monitor.errors import UserError
 from monitor.evidence import sha256, sha256_file
@@ -62,8 +63,8 @@ def day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, 
     """[start, end) in UTC for inclusive Paris calendar days."""
     if first is not None and last is not None and first > last:
         raise UserError(f"--from {first} is after --to {last}")
-    start = datetime.combine(first, time(0), PARIS).astimezone(UTC) if first else None
-    end = datetime.combine(last + timedelta(days=1), time(0), PARIS).astimezone(UTC) if last else None
+    start = paris_midnight(first) if first else None
+    end = paris_midnight(last + timedelta(days=1)) if last else None
     return start, end
 
 

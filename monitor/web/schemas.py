@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.assist import MAX_ANSWER
+from monitor.digest import paris_midnight
 from monitor.domain import CheckResult, Status
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 class WatchOut(BaseModel):
@@ -91,6 +89,6 @@ def period(start: date | None, end: date | None) -> tuple[datetime | None, datet
     """Inclusive Paris dates as a UTC-comparable half-open interval."""
     if start is not None and end is not None and end < start:
         raise HTTPException(422, "to: must not be before from")
-    low = datetime.combine(start, time(0), PARIS) if start else None
-    high = datetime.combine(end + timedelta(days=1), time(0), PARIS) if end else None
+    low = paris_midnight(start) if start else None
+    high = paris_midnight(end + timedelta(days=1)) if end else None
     return low, high

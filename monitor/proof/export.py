@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
@@ -205,7 +205,7 @@ class Export:
         with self.archive.member(names.SUMS, compress=True) as out:
             manifest.write_sums(_Text(out), list(self.archive.files))
         with self.archive.member(names.MANIFEST_JSON, compress=True) as out:
-            manifest.write_json(_Text(out), self._header(cover), self.archive.files[:], self._entries())
+            manifest.write_json(_Text(out), self._header(cover), self.archive.files[:], manifest.read_spool(self.spool))
         manifest_sha = self.archive.files[-1].sha256
         self.archive.close()
         publish(self.tmp / "archive.zip", self.request.output)
@@ -221,9 +221,6 @@ class Export:
             manifest_sha256=manifest_sha,
             anomalies=self.anomaly_count,
         )
-
-    def _entries(self) -> Iterator[Entry]:
-        return manifest.read_spool(self.spool)
 
     def _header(self, cover: Cover) -> dict[str, Any]:
         return {

@@ -206,14 +206,14 @@ def _grid(st: Styles, tally: Tally) -> Iterator[Any]:
             counts = tally.hours[day]
             rows.append([fr.weekday(day), *(c or "" for c in counts), sum(counts)])
         table = Table(rows, colWidths=[26 * mm] + [9.3 * mm] * 24 + [13 * mm], repeatRows=1)
-        style = _grid_style(st.fonts, len(rows))
+        style = _grid_style(st.fonts)
         for r, row in enumerate(rows[1:], start=1):
             style += [("BACKGROUND", (c, r), (c, r), PALE) for c in range(1, 25) if row[c]]
         table.setStyle(TableStyle(style))
         yield table
 
 
-def _grid_style(fonts: Fonts, n: int) -> list[Any]:
+def _grid_style(fonts: Fonts) -> list[Any]:
     return [
         ("FONT", (0, 0), (-1, -1), fonts.regular, 6.5),
         ("FONT", (0, 0), (-1, 0), fonts.bold, 6.5),
@@ -292,7 +292,7 @@ def _list_style(fonts: Fonts) -> list[Any]:
 
 def _table(st: Styles, rows: list[list[Any]], *, repeat: int) -> Table:
     table = Table(rows, repeatRows=repeat)
-    table.setStyle(TableStyle([*_grid_style(st.fonts, len(rows)), ("BACKGROUND", (0, 0), (-1, 0), PALE)]))
+    table.setStyle(TableStyle([*_grid_style(st.fonts), ("BACKGROUND", (0, 0), (-1, 0), PALE)]))
     return table
 
 

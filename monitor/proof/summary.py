@@ -40,7 +40,6 @@ class Tally:
     server_ips: Counter[str] = field(default_factory=Counter)
     no_slot_message: str | None = None
     no_slot_at: datetime | None = None
-    missing_captures: int = 0
     head: str | None = None
 
     def add(self, entry: Entry) -> None:
@@ -53,7 +52,6 @@ class Tally:
         self.statuses[entry.status] += 1
         self.hours.setdefault(local.date(), [0] * 24)[local.hour] += 1
         self.weeks.setdefault(week_of(local.date()), Counter())[entry.status] += 1
-        self.missing_captures += entry.capture is None
         self._context(entry)
 
     def _context(self, entry: Entry) -> None:

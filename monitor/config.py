@@ -55,10 +55,6 @@ class Settings(BaseModel):
         return self.data_dir / "rdv-monitor.sqlite3"
 
     @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.database_path}"
-
-    @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -86,18 +85,6 @@ class Storage:
         with self.session() as session:
             return [to_result(row) for row in session.scalars(query)]
 
-    def last_check(self, watch_id: str) -> CheckResult | None:
-        found = self.history(watch_id, limit=1)
-        return found[0] if found else None
-
-    def last_checks(self) -> dict[str, CheckResult]:
-        """The newest attempt of every watch that has one."""
-        newest = select(CheckRow.watch_id, func.max(CheckRow.seq).label("seq")).group_by(CheckRow.watch_id)
-        sub = newest.subquery()
-        query = select(CheckRow).join(sub, (CheckRow.watch_id == sub.c.watch_id) & (CheckRow.seq == sub.c.seq))
-        with self.session() as session:
-            return {row.watch_id: to_result(row) for row in session.scalars(query)}
-
     def last_starts_by_host(self) -> dict[str, datetime]:
         """When the latest recorded check of each host started (host of the watch URL), for the host gap."""
         query = select(CheckRow.url, func.max(CheckRow.started_at)).group_by(CheckRow.url)
@@ -112,24 +99,6 @@ class Storage:
     def count_checks(self, watch_id: str) -> int:
         with self.session() as session:
             return session.scalar(select(func.count()).where(CheckRow.watch_id == watch_id)) or 0
-
-    def iter_checks(
-        self, watch_id: str, *, start: datetime | None = None, end: datetime | None = None, batch: int = 500
-    ) -> Iterator[CheckResult]:
-        """Attempts of a watch in chain order, streamed in batches (bounded memory for long histories)."""
-        after = 0
-        while True:
-            query = select(CheckRow).where(CheckRow.watch_id == watch_id, CheckRow.seq > after)
-            if start is not None:
-                query = query.where(CheckRow.checked_at >= start)
-            if end is not None:
-                query = query.where(CheckRow.checked_at < end)
-            with self.session() as session:
-                rows = [to_result(r) for r in session.scalars(query.order_by(CheckRow.seq).limit(batch))]
-            if not rows:
-                return
-            yield from rows
-            after = rows[-1].seq or 0
 
 
 def to_result(row: CheckRow) -> CheckResult:

@@ -65,7 +65,7 @@ def assert_no_dangling_rows(data_dir: Path) -> int:
 
 def assert_chain(storage: Storage, watch_id: str) -> list[CheckResult]:
     """seq 1..n, the first links to GENESIS, each links to the previous, and each hash recomputes."""
-    chain = list(storage.iter_checks(watch_id))
+    chain = storage.history(watch_id)[::-1]
     assert [r.seq for r in chain] == list(range(1, len(chain) + 1))
     previous = GENESIS
     for result in chain:

@@ -122,9 +122,14 @@ class Document:
         return lxml.html.document_fromstring(source)
 
     @cached_property
+    def strings(self) -> tuple[str, ...]:
+        """The visible text chunks, as written (collected once per page)."""
+        return tuple(visible_strings(self.tree))
+
+    @cached_property
     def text(self) -> str:
         """Visible text, normalised: hidden elements, scripts and styles removed."""
-        return normalise(" ".join(visible_strings(self.tree)))
+        return normalise(" ".join(self.strings))
 
     def select(self, css: str) -> list[lxml.html.HtmlElement]:
         return cast(list[lxml.html.HtmlElement], CSSSelector(css)(self.tree))
@@ -171,7 +176,7 @@ class Document:
     def shows_exactly(self, text: str) -> bool:
         """Whether some visible text node or element says exactly text (after normalisation)."""
         wanted = normalise(text)
-        if any(normalise(chunk) == wanted for chunk in visible_strings(self.tree)):
+        if any(normalise(chunk) == wanted for chunk in self.strings):
             return True
         return any(
             isinstance(e.tag, str) and normalise(shown_text(e)) == wanted and is_shown(e) for e in self.tree.iter()

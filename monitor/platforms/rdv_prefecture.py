@@ -9,7 +9,6 @@ creneau/, which is read, never chosen from.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -149,16 +148,17 @@ def captcha_reason(doc: Document) -> str | None:
 
 def availability(doc: Document, details: dict[str, Any]) -> Findings:
     """Radio cards (anywhere), or on creneau/ a later availability or the two no-slot sentences."""
+    reference = reference_day(doc.headers)
     cards = [card for card in doc.select(SLOT_CARD) if is_shown(card)]
     if cards:
-        slots = tuple(sorted(t for card in cards for t in slot_times(_card_text(card), reference=_day(doc))))
+        slots = tuple(sorted(t for card in cards for t in slot_times(_card_text(card), reference=reference)))
         first = f", first {paris_text(slots[0])}" if slots else ""
         return Findings(slots_available=f"{len(cards)} slot card(s) on the page{first}", slots=slots, details=details)
     if "/creneau" not in urlsplit(doc.url).path:
         return Findings(details=details)  # the sentences below are too common to count on any other page
     later = doc.block_starting(NEXT_AVAILABLE)
     if later:
-        found = {**details, "next_available": later, "next_available_at": first_moment(later, reference=_day(doc))}
+        found = {**details, "next_available": later, "next_available_at": first_moment(later, reference=reference)}
         return Findings(slots_available=f"« {later} » (later slots exist)", details=found)
     if all(doc.shows_exactly(text) for text in NO_SLOT):
         if details.get("date_premiere_dispo"):
@@ -175,10 +175,6 @@ def _card_text(card: HtmlElement) -> str:
         if ancestor.tag == "label" or "radio-card" in (ancestor.get("class") or "").split():
             return shown_text(ancestor)
     return ""
-
-
-def _day(doc: Document) -> date | None:
-    return reference_day(doc.headers)
 
 
 def published(doc: Document) -> dict[str, Any]:

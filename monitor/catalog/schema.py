@@ -16,8 +16,8 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 MAX_DURATION_DAYS = 366  # longer is a typo, and would overflow date arithmetic
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-EVENTS = ("slots", "slots_gone", "unhealthy", "recovered", "captcha", "digest")
-DEFAULT_EVENTS = ("slots", "unhealthy", "recovered", "captcha")
+Event = Literal["slots", "slots_gone", "unhealthy", "recovered", "captcha", "digest"]
+DEFAULT_EVENTS: tuple[Event, ...] = ("slots", "unhealthy", "recovered", "captcha")
 
 
 def parse_duration(value: Any) -> float:
@@ -122,7 +122,7 @@ class WatchSpec(Strict):
 class NotifySpec(Strict):
     url: str = Field(min_length=1)
     watches: tuple[str, ...] | None = None  # None: every watch
-    events: tuple[Literal["slots", "slots_gone", "unhealthy", "recovered", "captcha", "digest"], ...] = DEFAULT_EVENTS  # type: ignore[assignment]
+    events: tuple[Event, ...] = DEFAULT_EVENTS
 
 
 class Defaults(Strict):

@@ -37,10 +37,7 @@ def record_payload(result: CheckResult, *, seq: int, prev_hash: str) -> dict[str
         "final_url": result.final_url,
         "http_status": result.http_status,
         "slots": [s.isoformat() for s in result.slots],
-        "files": sorted(
-            ({"kind": f.kind, "path": f.path, "sha256": f.sha256, "size": f.size} for f in result.files),
-            key=lambda f: f["path"],
-        ),
+        "files": sorted((f.to_json() for f in result.files), key=lambda f: f["path"]),
         "details": dict(result.details),
         "versions": dict(result.versions),
         "prev_hash": prev_hash,

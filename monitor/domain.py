@@ -83,6 +83,9 @@ class EvidenceFile:
     sha256: str
     size: int
 
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": self.path, "sha256": self.sha256, "size": self.size}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
@@ -117,7 +120,7 @@ class CheckResult:
             "final_url": self.final_url,
             "http_status": self.http_status,
             "slots": [s.isoformat() for s in self.slots],
-            "files": [{"kind": f.kind, "path": f.path, "sha256": f.sha256, "size": f.size} for f in self.files],
+            "files": [f.to_json() for f in self.files],
             "details": dict(self.details),
             "versions": dict(self.versions),
             "record_hash": self.record_hash,

@@ -103,11 +103,15 @@ def _validated(values: Mapping[str, Any], source: Callable[[str], str]) -> Setti
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
     """Where the watch file is, before anything else is known."""
-    env = os.environ if environ is None else environ
-    return Path(env.get(ENV_PREFIX + "CONFIG") or Settings.model_fields["config"].default)
+    return _early_path("config", environ)
 
 
 def prefectures_path(environ: Mapping[str, str] | None = None) -> Path:
     """Where prefectures/*.yaml are: needed while the watch file is read, so from the environment alone."""
+    return _early_path("prefectures_dir", environ)
+
+
+def _early_path(name: str, environ: Mapping[str, str] | None) -> Path:
+    """A path setting from the environment alone, else its default."""
     env = os.environ if environ is None else environ
-    return Path(env.get(ENV_PREFIX + "PREFECTURES_DIR") or Settings.model_fields["prefectures_dir"].default)
+    return Path(env.get(ENV_PREFIX + name.upper()) or Settings.model_fields[name].default)

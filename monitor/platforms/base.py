@@ -10,9 +10,10 @@ Playwright is imported for type checking only, so the pure half can be used (and
 
 from __future__ import annotations
 
+import contextlib
 import re
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -107,3 +108,9 @@ class DocumentTracker:
             server_ip=server_ip,
             facts=facts,
         )
+
+
+async def wait_quietly(page: Page, state: Literal["load", "networkidle"], timeout_ms: float) -> None:
+    """Wait for the page to reach state, but a page that never does is no error: it is observed as it is."""
+    with contextlib.suppress(Exception):
+        await page.wait_for_load_state(state, timeout=timeout_ms)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from monitor.classify import Document, Findings, is_shown, normalise, visible_text
 from monitor.domain import Observation, Watch
-from monitor.platforms.base import DocumentTracker, Platform
+from monitor.platforms.base import DocumentTracker, Platform, wait_quietly
 from monitor.platforms.dates import paris_text
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ FIRST_FREE = "Première plage horaire libre"
 SLOT_LINK = re.compile(r"/booking/create/[^/]+/5/(\d{9,11})(?:[/?#]|$)")
 STEP = re.compile(r"/booking/create/[^/?#]+/(\d+)")
 COOKIE_ACCEPT = "#cookies-banner a:has-text('Accepter'), #cookies-banner button:has-text('Accepter')"
+CALENDAR_MS = 10_000
 MAX_STEPS = 6  # /0 -> /1 -> /3 -> /4 plus slack; a loop beyond that is a changed site
 
 
@@ -70,8 +71,8 @@ class EzBooking(Platform):
                 await _next(page)
             else:
                 break
-        if _step(page.url) == 4:
-            await _wait_for_calendar(page)
+        if _step(page.url) == 4:  # the week calendar arrives by AJAX
+            await wait_quietly(page, "networkidle", CALENDAR_MS)
         return await tracker.observe()
 
     def findings(self, doc: Document) -> Findings:
@@ -131,14 +132,6 @@ def _choose(choices: list[dict[str, str]], wanted: str | None) -> str | None:
     if wanted is not None:
         return wanted if wanted in ids else None
     return ids[0] if len(ids) == 1 else None
-
-
-async def _wait_for_calendar(page: Page) -> None:
-    """The week calendar arrives by AJAX: wait for it, but a silent calendar is not an error here."""
-    try:
-        await page.wait_for_load_state("networkidle", timeout=10_000)
-    except Exception:
-        return
 
 
 def _choice_findings(choices: list[dict[str, str]], planning: str | None) -> Findings:

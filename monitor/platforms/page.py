@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from monitor.classify import Document, Findings, is_shown, normalise, shown_text
 from monitor.domain import Observation, Watch
 from monitor.errors import first_line
-from monitor.platforms.base import DocumentTracker, Platform
+from monitor.platforms.base import DocumentTracker, Platform, wait_quietly
 from monitor.platforms.dates import reference_day, slot_times
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class Page(Platform):
             except Exception as exc:
                 why = f"steps[{index}] {step.describe()}: {first_line(exc)}"
                 return await tracker.observe(**facts, navigation_error=why)
-        await _settle(page)
+        await wait_quietly(page, "networkidle", SETTLE_MS)
         return await tracker.observe(**facts)
 
     def findings(self, doc: Document) -> Findings:
@@ -148,13 +148,6 @@ async def _run(page: BrowserPage, step: Step) -> None:
         await target.select_option(step.value or "")
     else:
         await target.wait_for(state="visible")
-
-
-async def _settle(page: BrowserPage) -> None:
-    try:
-        await page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
-    except Exception:
-        return
 
 
 def _slots(doc: Document, options: PageOptions) -> Findings | None:

@@ -6,7 +6,6 @@ carrying `starts_at=…`, or a "Prochaine disponibilité le …" link to a later
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -14,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from monitor.classify import Document, Findings, is_shown, normalise, shown_text
 from monitor.domain import Observation, Watch
-from monitor.platforms.base import DocumentTracker, Platform
+from monitor.platforms.base import DocumentTracker, Platform, wait_quietly
 from monitor.platforms.dates import PARIS, first_moment, paris_text, reference_day, slot_times
 
 if TYPE_CHECKING:
@@ -42,8 +41,7 @@ class RdvServicePublic(Platform):
 
     async def visit(self, page: Page, watch: Watch, tracker: DocumentTracker) -> Observation:
         await page.goto(watch.url, wait_until="domcontentloaded")
-        with contextlib.suppress(Exception):  # a slow image is no reason to lose the page
-            await page.wait_for_load_state("load", timeout=SETTLE_MS)
+        await wait_quietly(page, "load", SETTLE_MS)  # a slow image is no reason to lose the page
         return await tracker.observe()
 
     def findings(self, doc: Document) -> Findings:

@@ -91,9 +91,9 @@ class EvidenceStore:
         self, watch: Watch, checked_at: datetime, url: str, status: Status, capture: Capture
     ) -> tuple[EvidenceFile, ...]:
         """Write the files of an attempt (three, four when assisted); each is fsynced before this returns."""
-        utc = checked_at.astimezone(PARIS)
-        folder = Path("evidence") / watch.id / f"{utc:%Y-%m-%d}"
-        stem = f"{utc:%H%M%S}-{secrets.token_hex(4)}"
+        local = checked_at.astimezone(PARIS)
+        folder = Path("evidence") / watch.id / f"{local:%Y-%m-%d}"
+        stem = f"{local:%H%M%S}-{secrets.token_hex(4)}"
         raw = capture.screenshot or blank_png()
         stamped = stamp(raw, stamp_lines(watch, checked_at, url, status))
         files = (

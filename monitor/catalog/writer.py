@@ -107,14 +107,13 @@ class WatchFileWriter:
         finally:
             probe.unlink(missing_ok=True)
 
-    def _backup(self, original: str) -> Path | None:
+    def _backup(self, original: str) -> None:
         if not original:
-            return None
+            return
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         stamp = self.clock().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         backup = self.backup_dir / f"{self.path.stem}.{stamp}{self.path.suffix or '.yaml'}"
         _write_synced(backup, original, PRIVATE)
-        return backup
 
     def _replace(self, text: str) -> None:
         """Through a symlink to the real file, keeping its permissions (0600 stays 0600)."""

@@ -11,8 +11,9 @@ from monitor.assist import Assistant
 from monitor.browser import Browser
 from monitor.catalog import Catalog, load_catalog
 from monitor.config import Settings, build_settings, config_path, prefectures_path
+from monitor.domain import utcnow
 from monitor.evidence import EvidenceStore
-from monitor.runner import Checker, CheckListener, HostGate, utcnow
+from monitor.runner import Checker, CheckListener, HostGate
 from monitor.storage import Storage
 
 

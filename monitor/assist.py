@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from monitor.domain import Watch
-from monitor.runner import Clock, utcnow
+from monitor.domain import Clock, Watch, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ANSWER = 64  # a captcha code is a few characters; anything longer is a mistake or an attack

@@ -16,13 +16,11 @@ from monitor.alerts import fingerprint, redact
 from monitor.app import checker, load_app, open_storage
 from monitor.assist import AssistBroker
 from monitor.config import LogLevel
-from monitor.digest import PARIS
-from monitor.domain import CheckResult
+from monitor.domain import PARIS, CheckResult, utcnow
 from monitor.errors import UserError
 from monitor.lock import exclusive, holder_pid
 from monitor.notify import Notifier, Target, make_target, send_test, targets_from
 from monitor.proof import commands as proof
-from monitor.runner import utcnow
 from monitor.service import Service, WatchStatus, statuses
 from monitor.storage import db
 from monitor.storage.outbox import Notification, pending_notifications

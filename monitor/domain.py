@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
+#: The wall time of the prefectures: schedules, stamps on images, and every time shown to people.
+PARIS = ZoneInfo("Europe/Paris")
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    """The default clock: aware UTC (tests inject their own)."""
+    return datetime.now(UTC)
 
 
 class Status(enum.StrEnum):

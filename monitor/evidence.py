@@ -11,14 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
-from monitor.domain import EvidenceFile, Status, Watch
+from monitor.domain import PARIS, EvidenceFile, Status, Watch
 from monitor.fonts import font_path
 
-PARIS = ZoneInfo("Europe/Paris")
 BANNER_BG = (20, 33, 61)
 BANNER_FG = (255, 255, 255)
 BANNER_ACCENT = (255, 210, 90)

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from monitor.alerts import Event
-from monitor.digest import PARIS, Coverage, Period
-from monitor.domain import CheckResult, Status, Watch
+from monitor.digest import Coverage, Period
+from monitor.domain import PARIS, CheckResult, Status, Watch
 
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (

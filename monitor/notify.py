@@ -23,10 +23,10 @@ from monitor.alerts import ANSWERS, Event, events_for, redact, scrub, state_from
 from monitor.alerts import fingerprint as url_fingerprint
 from monitor.catalog.schema import NotifySpec
 from monitor.digest import Coverage, Period, coverage, last_closed, next_boundary
-from monitor.domain import CheckResult, Watch
+from monitor.domain import CheckResult, Clock, Watch, utcnow
 from monitor.errors import ConfigError
 from monitor.messages import Message
-from monitor.runner import Clock, assisted, utcnow
+from monitor.runner import assisted
 from monitor.storage import outbox
 from monitor.storage.outbox import Notification
 

@@ -8,13 +8,13 @@ import platform as pyplatform
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from monitor.classify import Document, decide, generic_findings
-from monitor.domain import EMPTY, CheckResult, Observation, Status, Verdict, Watch
+from monitor.domain import EMPTY, CheckResult, Clock, Observation, Status, Verdict, Watch, utcnow
 from monitor.evidence import Capture, EvidenceStore
 from monitor.platforms import get_platform
 from monitor.platforms.base import DocumentTracker, Platform
@@ -30,13 +30,8 @@ if TYPE_CHECKING:
     from monitor.storage import Storage
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 SCREENSHOT_TIMEOUT_MS = 15_000
 MAX_ASSIST_ROUNDS = 5  # wrong answers in a row before the attempt is recorded as captcha
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class CheckListener(Protocol):

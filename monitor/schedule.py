@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from monitor.catalog.schema import DAYS, Schedule, Window
-from monitor.domain import CheckResult, Status
+from monitor.domain import PARIS, CheckResult, Status
 
-PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_EVERY = 15 * 60.0
 JITTER_FRACTION = 0.1  # the jitter when none is set: a tenth of the current interval
 BACKOFF: frozenset[Status] = frozenset({Status.BLOCKED, Status.ERROR, Status.CAPTCHA, Status.MAINTENANCE})

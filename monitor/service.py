@@ -24,8 +24,8 @@ from monitor.app import checker
 from monitor.assist import Assistant
 from monitor.catalog import Catalog
 from monitor.config import Settings
-from monitor.domain import CheckResult, Status, Watch
-from monitor.runner import Checker, CheckListener, Clock, HostGate, utcnow
+from monitor.domain import CheckResult, Clock, Status, Watch, utcnow
+from monitor.runner import Checker, CheckListener, HostGate
 from monitor.schedule import HISTORY_NEEDED, Last, Plan, Random, last_from, make_plan, next_run
 from monitor.scheduler import Scheduler
 from monitor.storage import Storage

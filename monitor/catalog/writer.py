@@ -12,8 +12,8 @@ import os
 import secrets
 import stat
 import threading
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from monitor.catalog import DEFAULT_PREFECTURES, Catalog, load_catalog
+from monitor.domain import Clock, utcnow
 from monitor.errors import ConfigError
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 PRIVATE = 0o600  # the watch file holds Apprise URLs (tokens): backups and probes are the owner's only
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _round_trip() -> YAML:

@@ -10,9 +10,9 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from monitor.domain import PARIS
+
 #: Month names by their accent-free beginnings (enough to tell mars from mai and juin from juillet).
 MONTHS = (
     ("jan", 1),

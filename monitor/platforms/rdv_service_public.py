@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from monitor.classify import Document, Findings, is_shown, normalise, shown_text
-from monitor.domain import Observation, Watch
+from monitor.domain import PARIS, Observation, Watch
 from monitor.platforms.base import DocumentTracker, Platform, wait_quietly
-from monitor.platforms.dates import PARIS, first_moment, paris_text, reference_day, slot_times
+from monitor.platforms.dates import first_moment, paris_text, reference_day, slot_times
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement

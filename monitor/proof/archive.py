@@ -11,12 +11,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import IO
-from zoneinfo import ZoneInfo
 
+from monitor.domain import PARIS
 from monitor.errors import UserError
 from monitor.proof.manifest import FileEntry
 
-PARIS = ZoneInfo("Europe/Paris")
 BLOCK = 1 << 20
 
 

@@ -15,11 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from monitor.chain import CHAIN_VERSION, record_hash, record_payload
 from monitor.digest import paris_midnight
-from monitor.domain import CheckResult, Watch
+from monitor.domain import PARIS, CheckResult, Watch
 from monitor.errors import UserError
 from monitor.evidence import sha256, sha256_file
 from monitor.proof import manifest, names, wording
@@ -32,7 +31,6 @@ from monitor.storage import Storage
 from monitor.storage.span import ChainSpan, chain_span, iter_span
 
 log = logging.getLogger(__name__)
-PARIS = ZoneInfo("Europe/Paris")
 MAX_LISTED_ANOMALIES = 200
 
 

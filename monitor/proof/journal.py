@@ -19,6 +19,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from monitor.domain import PARIS
 from monitor.proof import wording as fr
 from monitor.proof.manifest import Entry
 from monitor.proof.pdffonts import Fonts, latin1, register
@@ -251,7 +252,7 @@ def _chronology(st: Styles, entries: Iterable[Entry]) -> Iterator[Any]:
 
 
 def _row(entry: Entry) -> list[str]:
-    payload, local = entry.payload, entry.checked_at.astimezone(fr.PARIS)
+    payload, local = entry.payload, entry.checked_at.astimezone(PARIS)
     http = payload.get("http_status")
     server = parse_http_date(entry.details.get("server_date"))
     note, url = _shown_url(entry)

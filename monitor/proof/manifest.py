@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+
+from monitor.domain import PARIS
 
 FORMAT = "rdv-monitor-proof"
 FORMAT_VERSION = 1
-PARIS = ZoneInfo("Europe/Paris")
 CSV_COLUMNS = (
     "numero",
     "seq",

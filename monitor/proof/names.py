@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from monitor.domain import PARIS
+
 JOURNAL = "01-journal-des-tentatives.pdf"
 CAPTURES_DIR = "captures/"
 MANIFEST_JSON = "manifest.json"

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from monitor.domain import PARIS
 from monitor.proof.manifest import Entry
 
-PARIS = ZoneInfo("Europe/Paris")
 CLOCK_TOLERANCE = timedelta(seconds=2)  # the Date header has one-second resolution
 MAX_IPS = 20
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from monitor.evidence import paris_stamp
 from monitor.proof import names
 from monitor.proof.summary import Tally
 
-PARIS = ZoneInfo("Europe/Paris")
 STATUS_FR = {
     "no_slot": "aucun créneau",
     "slots_available": "créneaux affichés",

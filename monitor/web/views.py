@@ -6,13 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from monitor.domain import FAILURES, CheckResult, Status, Watch
+from monitor.domain import FAILURES, PARIS, CheckResult, Status, Watch
 from monitor.storage import browse
 from monitor.web.context import WebContext
 
-PARIS = ZoneInfo("Europe/Paris")
 DAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 STATUS_FR = {
     Status.NO_SLOT: "aucun créneau",

@@ -14,12 +14,11 @@ from monitor.assist import AssistBroker, AssistTask
 from monitor.catalog import Catalog
 from monitor.catalog.writer import WatchFileWriter
 from monitor.config import Settings
-from monitor.domain import Observation, Watch
+from monitor.domain import Observation, Watch, utcnow
 from monitor.errors import UserError
 from monitor.messages import Message
 from monitor.notify import Target, send, send_test, targets_from
 from monitor.proof.export import ExportRequest, export_archive
-from monitor.runner import utcnow
 from monitor.service import Service
 from monitor.storage import Storage
 from monitor.web.app import create_app

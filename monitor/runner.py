@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from monitor.classify import Document, decide, generic_findings
 from monitor.domain import EMPTY, CheckResult, Clock, Observation, Status, Verdict, Watch, utcnow
+from monitor.errors import first_line
 from monitor.evidence import Capture, EvidenceStore
 from monitor.platforms import get_platform
 from monitor.platforms.base import DocumentTracker, Platform
@@ -289,7 +290,4 @@ def _json_safe(details: Any) -> dict[str, Any]:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return "timed out"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return first[:300]
+    return "timed out" if isinstance(exc, TimeoutError) else first_line(exc, 300)

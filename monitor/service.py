@@ -57,7 +57,6 @@ class WatchStatus:
     last_status: Status | None
     last_check: datetime | None
     next_check: datetime | None
-    checking: bool = False
     failures: int = 0  # consecutive checks that slowed the watch down (back-off)
 
     def to_json(self) -> dict[str, Any]:
@@ -67,7 +66,6 @@ class WatchStatus:
             "last_status": str(self.last_status) if self.last_status else None,
             "last_check": self.last_check.isoformat() if self.last_check else None,
             "next_check": self.next_check.isoformat() if self.next_check else None,
-            "checking": self.checking,
             "failures": self.failures,
         }
 
